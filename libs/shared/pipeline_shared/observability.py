@@ -6,10 +6,16 @@ Both are Powertools utilities configured by environment variables the Lambda con
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+DEFAULT_NAMESPACE = "DataPipeline"
+
 logger = Logger()
-metrics = Metrics()
+# The Lambda construct always sets the namespace; the default keeps local runs and tests
+# (which import this before their environment is set) from failing at flush.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", DEFAULT_NAMESPACE))
 
 __all__ = ["MetricUnit", "logger", "metrics"]

@@ -1,0 +1,107 @@
+"""The data contract of transaction files (docs/data-contract.md), as code.
+
+Ingest checks file layout and headers against it; transform validates every row against it.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "transaction_id",
+    "account_id",
+    "timestamp",
+    "amount",
+    "currency",
+    "merchant_id",
+    "mcc",
+    "country",
+    "channel",
+)
+
+# raw/<source>/<yyyy>/<mm>/<dd>/<name>.csv[.gz]
+RAW_KEY = re.compile(
+    r"^raw/(?P<source>[a-z0-9][a-z0-9_-]{0,62})/(?P<yyyy>\d{4})/(?P<mm>0[1-9]|1[0-2])/"
+    r"(?P<dd>0[1-9]|[12]\d|3[01])/(?P<name>[^/]+\.csv(?P<gz>\.gz)?)$"
+)
+
+# ISO 4217 active codes and their minor units (number of decimals); all others have 2.
+_MINOR_UNITS_EXCEPTIONS = {
+    0: "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF",
+    3: "BHD IQD JOD KWD LYD OMR TND",
+    4: "CLF UYW",
+}
+_TWO_DECIMAL_CURRENCIES = (
+    "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN "
+    "BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP "
+    "GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT "
+    "LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN "
+    "NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE "
+    "SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES "
+    "WST XCD XCG YER ZAR ZMW ZWG"
+)
+CURRENCY_MINOR_UNITS: dict[str, int] = {
+    **{code: 2 for code in _TWO_DECIMAL_CURRENCIES.split()},
+    **{code: units for units, codes in _MINOR_UNITS_EXCEPTIONS.items() for code in codes.split()},
+}
+MAX_AMOUNT_SCALE = max(CURRENCY_MINOR_UNITS.values())
+
+# ISO 3166-1 alpha-2.
+COUNTRIES: frozenset[str] = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO
+    DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU
+    GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW
+    KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU
+    MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW
+    PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF
+    TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA
+    ZM ZW""".split()
+)
+
+CHANNELS: frozenset[str] = frozenset({"POS", "ECOM", "ATM", "MOTO", "RECURRING", "TRANSFER"})
+
+
+MAX_HEADER_BYTES = 64 << 10
+
+
+class FileRejected(ValueError):
+    """The whole file breaks the contract (not CSV, a required column missing): nothing is
+    written for it. Step Functions catches it by this name."""
+
+
+def missing_columns(header: list[str]) -> list[str]:
+    """Required columns absent from a header (names are matched exactly, in any order)."""
+    present = set(header)
+    return [column for column in REQUIRED_COLUMNS if column not in present]
+
+
+def parse_header(line: bytes) -> tuple[bytes, list[str]]:
+    """Check a header line against the contract.
+
+    Returns the header normalized (no byte-order mark, LF line end) and its column names.
+    """
+    if not line.strip():
+        raise FileRejected(
+            "the file is empty: a header row with the contract's columns is required"
+        )
+    if b"\x00" in line:
+        raise FileRejected(
+            "the first line contains NUL bytes: not a UTF-8 CSV text file (binary, or UTF-16?)"
+        )
+    try:
+        text = line.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise FileRejected("the header row is not UTF-8 text: is this a CSV file?") from None
+    names = [name.strip() for name in next(csv.reader([text]), [])]
+    if len(set(names)) != len(names):
+        raise FileRejected(f"the header row repeats a column name: {names}")
+    missing = missing_columns(names)
+    if missing:
+        found = ", ".join(names)[:300]
+        raise FileRejected(
+            f"the header row lacks required column(s) {', '.join(missing)} (found: {found})"
+        )
+    normalized = ",".join(f'"{n}"' if any(ch in n for ch in ',"') else n for n in names)
+    return (normalized + "\n").encode(), names

@@ -1,0 +1,75 @@
+"""Split a CSV object into byte ranges that each start on a record boundary.
+
+A tentative cut every ``chunk_bytes`` is moved forward to the next newline that ends a record.
+A newline inside a quoted field does not end one, and whether a window starts inside quotes is
+unknown, so both possibilities are tried: newline i ends a record iff the quotes before it in
+the window, plus the unknown starting state, are even. The hypothesis whose lines parse as
+records of the header's width wins; if neither does, the cut is dropped (two chunks become one,
+which is always safe).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from itertools import pairwise
+
+
+def record_start_in(window: bytes, field_count: int, *, sample_records: int = 3) -> int | None:
+    """Offset in ``window`` where a record starts, or None if it cannot be told."""
+    newlines = [i for i, byte in enumerate(window) if byte == 0x0A]
+    if not newlines:
+        return None
+    quotes_before = []
+    count, last = 0, 0
+    for position in newlines:
+        count += window.count(b'"', last, position)
+        quotes_before.append(count)
+        last = position
+    for inside_quotes_at_start in (0, 1):
+        ends = [
+            n
+            for n, q in zip(newlines, quotes_before, strict=True)
+            if (q + inside_quotes_at_start) % 2 == 0
+        ]
+        if len(ends) < 2:
+            continue
+        # Records between consecutive ends must be well-formed rows of the right width.
+        records = [window[a + 1 : b + 1] for a, b in pairwise(ends)][:sample_records]
+        if all(_is_row(record, field_count) for record in records):
+            return ends[0] + 1
+    return None
+
+
+def _is_row(record: bytes, field_count: int) -> bool:
+    try:
+        rows = list(csv.reader(io.StringIO(record.decode("utf-8")), strict=True))
+    except (UnicodeDecodeError, csv.Error):
+        return False
+    return len(rows) == 1 and len(rows[0]) == field_count
+
+
+def plan_chunks(
+    *,
+    size: int,
+    data_start: int,
+    chunk_bytes: int,
+    field_count: int,
+    read_window: Callable[[int, int], bytes],
+    window_bytes: int = 64 << 10,
+) -> list[tuple[int, int]]:
+    """Byte ranges [start, end) covering the whole object; the first starts at 0 (header
+    included), the others on record boundaries at or after ``data_start``."""
+    cuts = [0]
+    tentative = max(chunk_bytes, data_start)
+    while tentative < size:
+        window = read_window(tentative - 1, min(size, tentative - 1 + window_bytes))
+        # The window starts one byte early so a cut landing right after a newline is seen.
+        offset = record_start_in(window, field_count)
+        if offset is not None and tentative - 1 + offset < size:
+            cuts.append(tentative - 1 + offset)
+            tentative = cuts[-1] + chunk_bytes
+        else:
+            tentative += window_bytes
+    return list(zip(cuts, [*cuts[1:], size], strict=True))

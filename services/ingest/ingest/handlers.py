@@ -1,0 +1,47 @@
+"""Lambda entry points of the ingest service (thin: parse, call the logic, return)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ingest.finalize import finalize_run
+from ingest.plan import ingest_object
+from ingest.settings import Settings
+from pipeline_shared.metadata import MetadataTable
+from pipeline_shared.observability import logger, metrics
+
+
+@functools.cache
+def settings() -> Settings:
+    """Read once per cold start; a bad value fails the first invocation, loudly."""
+    return Settings.from_env()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def ingest_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Input: the S3 "Object Created" event as EventBridge delivers it."""
+    detail = EventBridgeEvent(event).detail
+    try:
+        bucket, obj = detail["bucket"]["name"], detail["object"]
+        key, size, etag = obj["key"], int(obj["size"]), obj.get("etag", "")
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(
+            f"not an S3 Object Created event (missing {error}): {str(event)[:500]}"
+        ) from None
+    return ingest_object(bucket=bucket, key=key, size=size, etag=etag, settings=settings())
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Input: ``{"plan": <ingest output>, "results": [<transform output per chunk>]}``."""
+    try:
+        plan, results = event["plan"], event["results"]
+    except KeyError as error:
+        raise ValueError(f"finalize input lacks {error}: expected plan and results") from None
+    return finalize_run(plan, results, table=MetadataTable(settings().metadata_table))

@@ -1,0 +1,28 @@
+"""Ingest configuration, read once at cold start from the function's environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pipeline_shared.config import env_int, env_str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    metadata_table: str
+    chunk_bytes: int
+    max_file_bytes: int
+    boundary_window_bytes: int = 64 << 10
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        return cls(
+            metadata_table=env_str("METADATA_TABLE", environ),
+            chunk_bytes=env_int(
+                "CHUNK_BYTES", 256 << 20, minimum=1 << 20, maximum=4 << 30, environ=environ
+            ),
+            max_file_bytes=env_int(
+                "MAX_FILE_BYTES", 100 << 30, minimum=1 << 20, maximum=5 << 40, environ=environ
+            ),
+        )

@@ -1,0 +1,118 @@
+"""Compose the SNS message for a run: what happened, to which file, the counts, where to look.
+
+Pure functions of the Step Functions state, so every case is unit-tested without AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+SUBJECT_LIMIT = 100  # SNS rejects longer subjects
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    severity: str  # "info" | "warning" | "critical"
+
+
+def compose(
+    event: dict[str, Any], *, environment: str, quarantine_bucket: str, processed_bucket: str
+) -> Message:
+    kind = event.get("status")
+    if "error" in event or kind == "FAILED":
+        return _failure(event, environment)
+    if kind == "rejected":
+        return _rejected(event, environment)
+    if kind == "duplicate":
+        return _message(
+            environment,
+            "info",
+            f"duplicate event ignored: {_file(event)}",
+            [
+                f"File: s3://{event.get('bucket')}/{event.get('key')} (etag {event.get('etag')})",
+                f"It was already registered (status {event.get('previous_status')}); nothing was processed again.",
+            ],
+        )
+    if kind == "SUCCEEDED":
+        return _succeeded(event, environment, quarantine_bucket, processed_bucket)
+    raise ValueError(
+        f"notify cannot describe an event with status {kind!r}: {json.dumps(event)[:300]}"
+    )
+
+
+def _file(event: dict[str, Any]) -> str:
+    return str(event.get("key") or event.get("plan", {}).get("key") or "unknown file")
+
+
+def _message(environment: str, severity: str, headline: str, lines: list[str]) -> Message:
+    subject = f"[{environment}] {severity.upper()} pipeline: {headline}"
+    if len(subject) > SUBJECT_LIMIT:
+        subject = subject[: SUBJECT_LIMIT - 1] + "…"
+    return Message(subject=subject, body="\n".join(lines) + "\n", severity=severity)
+
+
+def _succeeded(
+    event: dict[str, Any], environment: str, quarantine_bucket: str, processed_bucket: str
+) -> Message:
+    quarantined = int(event.get("rows_quarantined", 0))
+    severity = "warning" if quarantined else "info"
+    lines = [
+        f"File: s3://{event['bucket']}/{event['key']}",
+        f"Ingest id: {event['ingest_id']} ({event.get('chunks', 1)} chunk(s))",
+        f"Rows read: {event['rows_read']}, written: {event['rows_written']}, "
+        f"quarantined: {quarantined}, duplicates: {event['duplicates']}",
+        f"Output: s3://{processed_bucket}/processed/{event['source']}/ ({len(event.get('outputs', []))} Parquet file(s))",
+    ]
+    if quarantined:
+        lines.append(
+            f"Quarantine: s3://{quarantine_bucket}/quarantine/{event['source']}/{event['ingest_id']}/"
+        )
+    if event.get("reasons"):
+        lines.append("Top reasons:")
+        lines += [f"  {count:>8}  {reason}" for reason, count in event["reasons"].items()]
+    headline = f"{event['key'].rsplit('/', 1)[-1]}: {event['rows_written']} rows written"
+    if quarantined:
+        headline += f", {quarantined} quarantined"
+    return _message(environment, severity, headline, lines)
+
+
+def _rejected(event: dict[str, Any], environment: str) -> Message:
+    return _message(
+        environment,
+        "warning",
+        f"file rejected: {_file(event).rsplit('/', 1)[-1]}",
+        [
+            f"File: s3://{event.get('bucket')}/{event.get('key')}",
+            f"Reason: {event.get('reason')}",
+            "Nothing was written. Fix the file and upload it again under the same key.",
+        ],
+    )
+
+
+def _failure(event: dict[str, Any], environment: str) -> Message:
+    error = event.get("error") or {}
+    cause = error.get("Cause", event.get("problem", ""))
+    try:  # Lambda errors arrive as a JSON string with errorMessage/errorType
+        parsed = json.loads(cause)
+        cause = f"{parsed.get('errorType', '')}: {parsed.get('errorMessage', cause)}"
+    except (TypeError, ValueError):
+        pass
+    plan = event.get("plan", event)
+    return _message(
+        environment,
+        "critical",
+        f"run failed: {_file(plan).rsplit('/', 1)[-1]}",
+        [
+            f"File: s3://{plan.get('bucket')}/{plan.get('key')}",
+            f"Ingest id: {plan.get('ingest_id', 'not assigned')}",
+            f"Error: {error.get('Error', 'FAILED')}",
+            f"Cause: {str(cause)[:2000]}",
+            f"Execution: {event.get('execution', 'see the state machine executions')}",
+            "Where to look: the execution's history in Step Functions, then the failing task's log group.",
+            "Retry: upload the file again, or re-run the execution; completed chunks are rewritten idempotently.",
+        ],
+    )

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from notify.messages import SUBJECT_LIMIT, Message, compose
+
+SUMMARY: dict[str, Any] = {
+    "status": "SUCCEEDED",
+    "ingest_id": "ing-1",
+    "bucket": "raw-prod-a1",
+    "key": "raw/bank/2024/05/01/day.csv",
+    "source": "bank",
+    "chunks": 3,
+    "rows_read": 1000,
+    "rows_written": 990,
+    "rows_quarantined": 7,
+    "duplicates": 3,
+    "reasons": {"currency: not an ISO 4217 code": 5, "mcc: not 4 digits": 2},
+    "outputs": ["processed/bank/dt=2024-05-01/ing-1-c00000.parquet"],
+}
+
+
+def _compose(event: dict[str, Any]) -> Message:
+    return compose(
+        event,
+        environment="prod",
+        quarantine_bucket="quarantine-prod-a1",
+        processed_bucket="processed-prod-a1",
+    )
+
+
+def test_success_with_quarantine_is_a_warning_with_counts_and_locations() -> None:
+    message = _compose(SUMMARY)
+    assert message.severity == "warning"
+    assert message.subject == "[prod] WARNING pipeline: day.csv: 990 rows written, 7 quarantined"
+    assert "Rows read: 1000, written: 990, quarantined: 7, duplicates: 3" in message.body
+    assert "s3://quarantine-prod-a1/quarantine/bank/ing-1/" in message.body
+    assert "currency: not an ISO 4217 code" in message.body
+
+
+def test_clean_success_is_info() -> None:
+    message = _compose(SUMMARY | {"rows_quarantined": 0, "rows_written": 997, "reasons": {}})
+    assert message.severity == "info" and "Quarantine" not in message.body
+
+
+def test_failure_names_error_cause_and_where_to_look() -> None:
+    cause = json.dumps(
+        {"errorType": "RetriesExhausted", "errorMessage": "gave up after 5 attempts"}
+    )
+    event = {
+        "plan": {"bucket": "raw", "key": "raw/bank/2024/05/01/day.csv", "ingest_id": "ing-9"},
+        "error": {"Error": "RetriesExhausted", "Cause": cause},
+        "execution": "arn:aws:states:us-east-2:1:execution:sm:run-1",
+    }
+    message = _compose(event)
+    assert message.severity == "critical"
+    assert "RetriesExhausted: gave up after 5 attempts" in message.body
+    assert "arn:aws:states:us-east-2:1:execution:sm:run-1" in message.body
+    assert message.subject.startswith("[prod] CRITICAL pipeline: run failed: day.csv")
+
+
+def test_rejection_and_duplicate() -> None:
+    rejected = _compose(
+        {
+            "status": "rejected",
+            "bucket": "raw",
+            "key": "raw/x/2024/01/01/a.csv",
+            "reason": "the header row lacks x",
+        }
+    )
+    assert "Reason: the header row lacks x" in rejected.body and rejected.severity == "warning"
+    duplicate = _compose(
+        {
+            "status": "duplicate",
+            "bucket": "raw",
+            "key": "k",
+            "etag": "e",
+            "previous_status": "SUCCEEDED",
+        }
+    )
+    assert duplicate.severity == "info" and "nothing was processed again" in duplicate.body
+
+
+def test_long_subjects_fit_sns_limit() -> None:
+    message = _compose(SUMMARY | {"key": "raw/bank/2024/05/01/" + "x" * 300 + ".csv"})
+    assert len(message.subject) <= SUBJECT_LIMIT
+
+
+def test_unknown_event_is_an_error() -> None:
+    with pytest.raises(ValueError, match="cannot describe"):
+        _compose({"status": "weird"})

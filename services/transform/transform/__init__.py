@@ -1,0 +1,1 @@
+"""Transform: validate and normalize one chunk of a transaction file into Parquet."""

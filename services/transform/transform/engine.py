@@ -1,0 +1,214 @@
+"""The transform of one chunk: stream CSV in, Parquet and quarantine out, nothing lost.
+
+Memory is bounded by the parser's block size (plus one set of seen transaction ids for the
+chunk), not by the file size: blocks are parsed, validated and written one at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from bisect import bisect_right
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+
+from pipeline_shared.contract import MAX_HEADER_BYTES, FileRejected, parse_header
+from transform.line_guard import PLACEHOLDER, LineGuard
+from transform.models import ChunkSummary
+from transform.outputs import PartitionedParquetWriter, QuarantineWriter
+from transform.validation import ValidatedBatch, validate
+
+DUPLICATE = "duplicate transaction_id (first occurrence kept)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChunkContext:
+    source: str
+    ingest_id: str
+    chunk_index: int
+    source_object: str
+    chunk_start: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    block_size: int = 16 << 20
+    max_line_bytes: int = 1 << 20
+
+
+def read_header_line(stream: BinaryIO) -> bytes:
+    """The first line of a file, read from ``stream`` (which then stands after it)."""
+    line = stream.readline(MAX_HEADER_BYTES + 1)
+    if len(line) > MAX_HEADER_BYTES:
+        raise FileRejected(
+            f"the first line is longer than {MAX_HEADER_BYTES} bytes: not a CSV header"
+        )
+    return line
+
+
+def transform_stream(
+    stream: BinaryIO,
+    *,
+    context: ChunkContext,
+    out_dir: Path,
+    header_line: bytes | None = None,
+    limits: Limits | None = None,
+) -> ChunkSummary:
+    """Process one chunk. ``header_line`` is given for chunks that start mid-file; otherwise the
+    header is the stream's first line."""
+    limits = limits or Limits()
+    header, names = parse_header(
+        header_line if header_line is not None else read_header_line(stream)
+    )
+    guard = LineGuard(stream, max_line_bytes=limits.max_line_bytes, prefix=header)
+    invalid_rows: list[tuple[int, str, int, int]] = []
+
+    def on_invalid_row(row: pv.InvalidRow) -> str:
+        invalid_rows.append((row.number, row.text, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    try:
+        reader = pv.open_csv(
+            guard,
+            read_options=pv.ReadOptions(use_threads=False, block_size=limits.block_size),
+            parse_options=pv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=on_invalid_row
+            ),
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.binary()), check_utf8=False
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise FileRejected(f"the file cannot be parsed as CSV: {error}") from None
+
+    summary = ChunkSummary()
+    quarantine = QuarantineWriter(
+        out_dir,
+        source=context.source,
+        ingest_id=context.ingest_id,
+        chunk_index=context.chunk_index,
+        context={
+            "source_object": context.source_object,
+            "chunk_index": context.chunk_index,
+            "chunk_start_byte": context.chunk_start,
+        },
+    )
+    parquet = PartitionedParquetWriter(
+        out_dir,
+        source=context.source,
+        ingest_id=context.ingest_id,
+        chunk_index=context.chunk_index,
+        source_object=context.source_object,
+    )
+    seen_ids: set[str] = set()
+    invalid_numbers: list[int] = []  # record numbers of rows the parser rejected, ascending
+    long_lines = iter(guard.long_line_heads)
+
+    def quarantine_invalid_rows() -> None:
+        for number, text, expected, actual in invalid_rows:
+            if text.encode() == PLACEHOLDER:
+                raw = next(long_lines).decode("utf-8", "replace")
+                reason = f"line longer than {limits.max_line_bytes} bytes"
+            else:
+                raw, reason = text, f"wrong number of fields: expected {expected}, found {actual}"
+            quarantine.write(line_number=number, raw_line=raw, reasons=[reason])
+            summary.reasons[reason] += 1
+            summary.rows_read += 1
+            invalid_numbers.append(number)
+        invalid_rows.clear()
+
+    parsed_rows = 0
+    try:
+        for batch in reader:
+            quarantine_invalid_rows()
+            validated = validate(batch)
+            keep = _first_occurrences(
+                validated.rows.column("transaction_id"), validated.bad, seen_ids
+            )
+            kept, bad = pc.sum(keep).as_py() or 0, pc.sum(validated.bad).as_py() or 0
+            parquet.write(validated.rows.filter(keep))
+            _quarantine_bad_rows(
+                batch, validated, parsed_rows, invalid_numbers, quarantine, summary
+            )
+            summary.rows_read += batch.num_rows
+            summary.rows_written += kept
+            summary.duplicates += batch.num_rows - bad - kept
+            parsed_rows += batch.num_rows
+        quarantine_invalid_rows()
+    finally:
+        parquet.close()
+        quarantine.close()
+    summary.rows_quarantined = quarantine.count
+    summary.bytes_read = guard.bytes_read + (0 if header_line is not None else len(header))
+    summary.outputs = parquet.keys
+    summary.quarantine_outputs = [quarantine.key] if quarantine.written else []
+    if summary.duplicates:
+        summary.reasons[DUPLICATE] = summary.duplicates
+    return summary
+
+
+def _first_occurrences(ids: pa.ChunkedArray, bad: pa.Array, seen: set[str]) -> pa.Array:
+    """True for valid rows whose transaction_id was not seen before in this chunk.
+
+    Set operations run at C speed; Python visits only the rows whose id repeats.
+    """
+    good = pc.invert(bad)
+    valid_ids = ids.filter(good)
+    batch_ids = valid_ids.to_pylist()
+    unique = set(batch_ids)
+    if len(unique) == len(batch_ids) and seen.isdisjoint(unique):
+        seen |= unique
+        return good
+    counts = pc.value_counts(valid_ids)
+    repeated = set(counts.field("values").filter(pc.greater(counts.field("counts"), 1)).to_pylist())
+    repeated |= unique & seen
+    keep_valid = pc.invert(pc.is_in(valid_ids, value_set=pa.array(list(repeated), pa.string())))
+    flags = keep_valid.to_pylist()
+    for position in pc.indices_nonzero(pc.invert(keep_valid)).to_pylist():
+        tid = batch_ids[position]
+        if tid not in seen:
+            seen.add(tid)
+            flags[position] = True
+    seen |= unique
+    keep = pa.array(flags, pa.bool_())
+    # Spread the flags of valid rows back over all rows (bad rows are never kept).
+    positions = pc.subtract(pc.cumulative_sum(pc.cast(good, pa.int64())), 1)
+    return pc.and_(good, pc.take(keep, pc.if_else(good, positions, 0)))
+
+
+def _quarantine_bad_rows(
+    batch: pa.RecordBatch,
+    validated: ValidatedBatch,
+    rows_before: int,
+    invalid_numbers: list[int],
+    quarantine: QuarantineWriter,
+    summary: ChunkSummary,
+) -> None:
+    indices = pc.indices_nonzero(validated.bad)
+    if len(indices) == 0:
+        return
+    # The k-th parsed row sits on the k-th record number not taken by a row the parser
+    # rejected (the header is record 1): shift by the rejected numbers at or below it.
+    gaps = [number - i for i, number in enumerate(invalid_numbers)]
+    raw_rows = batch.take(indices).to_pylist()
+    for index, reasons, fields in zip(
+        indices.to_pylist(), validated.reasons, raw_rows, strict=True
+    ):
+        target = 2 + rows_before + index
+        line_number = target + bisect_right(gaps, target)
+        quarantine.write(line_number=line_number, raw_line=_render(fields), reasons=reasons)
+        summary.reasons.update(reasons)
+
+
+def _render(fields: dict[str, bytes | None]) -> str:
+    """A row as CSV text again (identical to the input for rows without quoting)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(
+        (value or b"").decode("utf-8", "replace") for value in fields.values()
+    )
+    return out.getvalue().removesuffix("\n")

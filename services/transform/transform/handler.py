@@ -1,0 +1,27 @@
+"""Lambda entry point: parse the Map item, run the chunk, return its counts to Step Functions."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pipeline_shared.observability import logger, metrics
+from transform.chunk_job import run_chunk
+from transform.models import ChunkTask
+from transform.settings import Settings
+
+
+@functools.cache
+def settings() -> Settings:
+    """Read once per cold start; a bad value fails the first invocation, loudly."""
+    return Settings.from_env()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    task = ChunkTask.from_event(event)
+    summary = run_chunk(task, settings())
+    return {"chunk_index": task.chunk_index, **summary.to_dict()}

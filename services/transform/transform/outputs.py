@@ -1,0 +1,114 @@
+"""Local writers for a chunk's outputs: Parquet partitioned by transaction date, and the
+quarantine as JSON Lines. Paths are relative to an output root and double as S3 keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from transform.validation import OUTPUT_SCHEMA
+
+PARQUET_SCHEMA = OUTPUT_SCHEMA.append(pa.field("source_object", pa.string())).append(
+    pa.field("ingest_id", pa.string())
+)
+
+
+# Low-cardinality columns; dictionary-encoding unique ids and amounts only costs time.
+_DICTIONARY_COLUMNS = [
+    "account_id",
+    "currency",
+    "merchant_id",
+    "mcc",
+    "country",
+    "channel",
+    "transaction_date",
+    "source_object",
+    "ingest_id",
+]
+
+
+def processed_key(source: str, day: str, ingest_id: str, chunk_index: int) -> str:
+    return f"processed/{source}/dt={day}/{ingest_id}-c{chunk_index:05d}.parquet"
+
+
+def quarantine_key(source: str, ingest_id: str, chunk_index: int) -> str:
+    return f"quarantine/{source}/{ingest_id}/chunk-{chunk_index:05d}.jsonl"
+
+
+class PartitionedParquetWriter:
+    """One Parquet file per transaction date seen in the chunk, written batch by batch."""
+
+    def __init__(
+        self, root: Path, *, source: str, ingest_id: str, chunk_index: int, source_object: str
+    ) -> None:
+        self._root = root
+        self._source, self._ingest_id, self._chunk = source, ingest_id, chunk_index
+        self._source_object = source_object
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self.keys: list[str] = []
+
+    def write(self, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        rows = rows.append_column(
+            "source_object", pc.fill_null(pa.nulls(rows.num_rows, pa.string()), self._source_object)
+        ).append_column(
+            "ingest_id", pc.fill_null(pa.nulls(rows.num_rows, pa.string()), self._ingest_id)
+        )
+        for day in pc.unique(rows.column("transaction_date")).to_pylist():
+            part = rows.filter(pc.equal(rows.column("transaction_date"), pa.scalar(day)))
+            self._writer(day.isoformat()).write_table(part)
+
+    def _writer(self, day: str) -> pq.ParquetWriter:
+        if day not in self._writers:
+            key = processed_key(self._source, day, self._ingest_id, self._chunk)
+            path = self._root / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._writers[day] = pq.ParquetWriter(
+                path, PARQUET_SCHEMA, compression="zstd", use_dictionary=_DICTIONARY_COLUMNS
+            )
+            self.keys.append(key)
+        return self._writers[day]
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+
+class QuarantineWriter:
+    """Rejected rows with their record number, raw text and reasons, one JSON object a line."""
+
+    def __init__(
+        self, root: Path, *, source: str, ingest_id: str, chunk_index: int, context: dict[str, Any]
+    ) -> None:
+        self.key = quarantine_key(source, ingest_id, chunk_index)
+        self._path = root / self.key
+        self._context = context
+        self._file: Any = None
+        self.count = 0
+
+    def write(self, *, line_number: int, raw_line: str, reasons: list[str]) -> None:
+        if self._file is None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self._path.open("w", encoding="utf-8")
+        record = {
+            **self._context,
+            "line_number": line_number,
+            "raw_line": raw_line,
+            "reasons": reasons,
+        }
+        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    @property
+    def written(self) -> bool:
+        return self.count > 0
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()

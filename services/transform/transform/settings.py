@@ -1,0 +1,39 @@
+"""Transform configuration, read once at cold start from the function's environment."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pipeline_shared.config import env_bucket, env_int, env_str
+from transform.engine import Limits
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    processed_bucket: str
+    quarantine_bucket: str
+    metadata_table: str
+    limits: Limits
+    work_dir: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        return cls(
+            processed_bucket=env_bucket("PROCESSED_BUCKET", environ),
+            quarantine_bucket=env_bucket("QUARANTINE_BUCKET", environ),
+            metadata_table=env_str("METADATA_TABLE", environ),
+            limits=Limits(
+                block_size=env_int(
+                    "CSV_BLOCK_BYTES", 16 << 20, minimum=1 << 20, maximum=256 << 20, environ=environ
+                ),
+                max_line_bytes=env_int(
+                    "MAX_LINE_BYTES", 1 << 20, minimum=1 << 10, maximum=8 << 20, environ=environ
+                ),
+            ),
+            work_dir=(os.environ if environ is None else environ).get(
+                "WORK_DIR", tempfile.gettempdir()
+            ),
+        )

@@ -1,0 +1,126 @@
+"""The transform Lambda against S3 and DynamoDB emulated by moto, in-process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from testkit.aws import REGION, Resources, inject_errors
+
+import transform.handler
+from pipeline_shared import aws
+from pipeline_shared.contract import FileRejected
+from pipeline_shared.retry import RetriesExhausted
+from transform.tests.helpers import GOOD, HEADER
+
+KEY = "raw/bank/2024/05/01/day.csv"
+
+
+class _Context:
+    function_name, memory_limit_in_mb, aws_request_id = "transform-test", 1024, "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:transform-test"
+
+
+def _handler() -> Any:
+    transform.handler.settings.cache_clear()
+    return transform.handler.lambda_handler
+
+
+def _event(res: Resources, data: bytes, **overrides: Any) -> dict[str, Any]:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=res.raw_bucket, Key=KEY, Body=data)
+    etag = s3.head_object(Bucket=res.raw_bucket, Key=KEY)["ETag"].strip('"')
+    return {
+        "bucket": res.raw_bucket,
+        "key": KEY,
+        "etag": etag,
+        "ingest_id": "ing-1",
+        "source": "bank",
+        "header": HEADER,
+        "chunk": {"index": 0, "start": 0, "end": len(data)},
+    } | overrides
+
+
+def test_chunk_is_written_to_s3_and_recorded(pipeline_aws: Resources) -> None:
+    data = f"{HEADER}\n{GOOD}\n{GOOD}\nbad,row\n".encode()
+    result = _handler()(_event(pipeline_aws, data), _Context())
+    assert (result["rows_written"], result["duplicates"], result["rows_quarantined"]) == (1, 1, 1)
+    s3 = boto3.client("s3", region_name=REGION)
+    (key,) = result["outputs"]
+    body = s3.get_object(Bucket=pipeline_aws.processed_bucket, Key=key)["Body"].read()
+    table = pq.read_table(pa.BufferReader(body))
+    assert table.column("transaction_id").to_pylist() == ["tx-1"]
+    quarantine = s3.get_object(
+        Bucket=pipeline_aws.quarantine_bucket, Key=result["quarantine_outputs"][0]
+    )
+    assert b'"line_number": 4' in quarantine["Body"].read()
+    item = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName=pipeline_aws.metadata_table,
+        Key={"pk": {"S": "INGEST#ing-1"}, "sk": {"S": "CHUNK#00000"}},
+    )["Item"]
+    assert item["status"]["S"] == "SUCCEEDED" and item["rows_read"]["N"] == "3"
+
+
+def test_second_chunk_gets_the_header_from_the_plan(pipeline_aws: Resources) -> None:
+    first = f"{HEADER}\n{GOOD}\n".encode()
+    second = GOOD.replace("tx-1", "tx-2").encode() + b"\n"
+    event = _event(
+        pipeline_aws,
+        first + second,
+        chunk={"index": 1, "start": len(first), "end": len(first) + len(second)},
+    )
+    result = _handler()(event, _Context())
+    assert result["rows_read"] == 1 and result["rows_written"] == 1
+
+
+def test_throttling_on_s3_and_dynamodb_is_retried_then_succeeds(
+    pipeline_aws: Resources, recorded_sleeps: list[float]
+) -> None:
+    event = _event(pipeline_aws, f"{HEADER}\n{GOOD}\n".encode())
+    handler = _handler()
+    s3_failures = inject_errors(aws.s3(), "GetObject", code="SlowDown", status=503, times=4)
+    ddb_failures = inject_errors(
+        aws.dynamodb(),
+        "UpdateItem",
+        code="ProvisionedThroughputExceededException",
+        status=400,
+        times=4,
+    )
+    result = handler(event, _Context())
+    assert result["rows_written"] == 1
+    assert len(s3_failures) == 4 and len(ddb_failures) == 4
+    # Every failed attempt was followed by a backoff wait (botocore's, then ours).
+    assert len(recorded_sleeps) >= 8 and all(0 <= s <= 20 for s in recorded_sleeps)
+
+
+def test_retries_exhausted_raise_a_named_error(
+    pipeline_aws: Resources, recorded_sleeps: list[float]
+) -> None:
+    event = _event(pipeline_aws, f"{HEADER}\n{GOOD}\n".encode())
+    handler = _handler()
+    inject_errors(aws.s3(), "GetObject", code="SlowDown", status=503, times=1000)
+    with pytest.raises(RetriesExhausted, match="gave up after"):
+        handler(event, _Context())
+    item = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName=pipeline_aws.metadata_table,
+        Key={"pk": {"S": "INGEST#ing-1"}, "sk": {"S": "CHUNK#00000"}},
+    )["Item"]
+    assert item["status"]["S"] == "FAILED" and "RetriesExhausted" in item["reason"]["S"]
+
+
+def test_rejected_file_writes_nothing(pipeline_aws: Resources) -> None:
+    event = _event(pipeline_aws, b"not,a,transactions,file\n1,2,3,4\n")
+    with pytest.raises(FileRejected):
+        _handler()(event, _Context())
+    listed = boto3.client("s3", region_name=REGION).list_objects_v2(
+        Bucket=pipeline_aws.processed_bucket
+    )
+    assert listed["KeyCount"] == 0
+
+
+def test_malformed_event_is_a_clear_error(pipeline_aws: Resources) -> None:
+    with pytest.raises(ValueError, match="malformed transform event"):
+        _handler()({"bucket": "b"}, _Context())
