@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from pipeline_shared.metadata import FAILED, SUCCEEDED, MetadataTable
+from pipeline_shared.metadata import FAILED, REGISTERED, SUCCEEDED, MetadataTable
 from pipeline_shared.observability import MetricUnit, metrics
 
 COUNTS = ("rows_read", "rows_written", "rows_quarantined", "duplicates", "bytes_read")
@@ -59,3 +59,36 @@ def finalize_run(
         "outputs": sorted({o for r in results for o in r.get("outputs", [])}),
         "quarantine_outputs": sorted({o for r in results for o in r.get("quarantine_outputs", [])}),
     }
+
+
+def failed_file(state: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(bucket, key, etag) of the file a failed execution was processing, from its plan or,
+    if ingest itself failed, from the trigger event."""
+    plan = (state.get("plan") or {}).get("value") or {}
+    obj = (state.get("detail") or {}).get("object") or {}
+    bucket = plan.get("bucket") or (state.get("detail") or {}).get("bucket", {}).get("name")
+    key = plan.get("key") or obj.get("key")
+    etag = str(plan.get("etag") or obj.get("etag") or "").strip('"')
+    return (bucket, key, etag) if bucket and key and etag else None
+
+
+def record_failure(state: dict[str, Any], *, table: MetadataTable) -> dict[str, Any]:
+    """Mark the file FAILED, so that a new upload or a replayed event processes it again.
+    A file this execution did not register (a duplicate, a rejection) keeps its status."""
+    error = state.get("error") or {}
+    reason = f"{error.get('Error', 'unknown error')}: {error.get('Cause', '')}"[:1000]
+    target = failed_file(state)
+    if target is None:
+        return {"recorded": False, "reason": "the failed state names no file"}
+    bucket, key, etag = target
+    record = table.get_file(bucket=bucket, key=key, etag=etag)
+    if record is None or record.get("status") != REGISTERED:
+        return {
+            "recorded": False,
+            "reason": f"file status is {record and record.get('status')}, left as is",
+        }
+    table.update_file(
+        bucket=bucket, key=key, etag=etag, values={"status": FAILED, "reason": reason}
+    )
+    metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
+    return {"recorded": True, "status": FAILED, "bucket": bucket, "key": key}

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ingest.finalize import finalize_run
+from ingest.finalize import finalize_run, record_failure
 from ingest.plan import ingest_object
 from ingest.settings import Settings
 from pipeline_shared.metadata import MetadataTable
@@ -39,9 +39,13 @@ def ingest_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 @logger.inject_lambda_context
 @metrics.log_metrics
 def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Input: ``{"plan": <ingest output>, "results": [<transform output per chunk>]}``."""
+    """Input: ``{"plan": <ingest output>, "results": [<transform output per chunk>]}``, or
+    ``{"failure": <the failed execution's state>}`` on the workflow's failure path."""
+    table = MetadataTable(settings().metadata_table)
+    if "failure" in event:
+        return record_failure(event["failure"], table=table)
     try:
         plan, results = event["plan"], event["results"]
     except KeyError as error:
         raise ValueError(f"finalize input lacks {error}: expected plan and results") from None
-    return finalize_run(plan, results, table=MetadataTable(settings().metadata_table))
+    return finalize_run(plan, results, table=table)

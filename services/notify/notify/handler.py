@@ -1,4 +1,8 @@
-"""Lambda entry point: the run's final state in, one SNS message out."""
+"""Lambda entry point: the run's final state in, the alert to publish out.
+
+The workflow publishes the message with its own SNS integration, so this function needs no
+AWS permissions and no network path to SNS (no interface endpoint to pay for).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notify.messages import compose
-from notify.publisher import publish
 from pipeline_shared.config import env_bucket, env_str
 from pipeline_shared.observability import MetricUnit, logger, metrics
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    topic_arn: str
     environment: str
     processed_bucket: str
     quarantine_bucket: str
@@ -25,7 +27,6 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         return cls(
-            topic_arn=env_str("ALERTS_TOPIC_ARN", environ),
             environment=env_str("PIPELINE_ENV", environ),
             processed_bucket=env_bucket("PROCESSED_BUCKET", environ),
             quarantine_bucket=env_bucket("QUARANTINE_BUCKET", environ),
@@ -40,7 +41,7 @@ def settings() -> Settings:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     config = settings()
     message = compose(
         event,
@@ -48,11 +49,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         quarantine_bucket=config.quarantine_bucket,
         processed_bucket=config.processed_bucket,
     )
-    message_id = publish(config.topic_arn, message)
     metrics.add_metric(
-        name=f"Notifications{message.severity.capitalize()}", unit=MetricUnit.Count, value=1
+        name=f"Alerts{message.severity.capitalize()}", unit=MetricUnit.Count, value=1
     )
-    logger.info(
-        "notification published", extra={"subject": message.subject, "message_id": message_id}
-    )
-    return {"message_id": message_id, "subject": message.subject, "severity": message.severity}
+    logger.info("alert composed", extra={"subject": message.subject, "severity": message.severity})
+    return {"subject": message.subject, "body": message.body, "severity": message.severity}

@@ -23,8 +23,16 @@ def compose(
     event: dict[str, Any], *, environment: str, quarantine_bucket: str, processed_bucket: str
 ) -> Message:
     kind = event.get("status")
-    if "error" in event or kind == "FAILED":
-        return _failure(event, environment)
+    if "failure" in event:
+        return _failure(event["failure"], environment, execution=event.get("execution"))
+    if kind == "FAILED":  # finalize found the counts did not add up
+        return _failure(
+            {
+                "plan": {"value": event},
+                "error": {"Error": "FAILED", "Cause": event.get("problem", "")},
+            },
+            environment,
+        )
     if kind == "rejected":
         return _rejected(event, environment)
     if kind == "duplicate":
@@ -93,15 +101,20 @@ def _rejected(event: dict[str, Any], environment: str) -> Message:
     )
 
 
-def _failure(event: dict[str, Any], environment: str) -> Message:
-    error = event.get("error") or {}
-    cause = error.get("Cause", event.get("problem", ""))
+def _failure(state: dict[str, Any], environment: str, *, execution: str | None = None) -> Message:
+    """``state`` is the failed execution's state: the trigger event, maybe a plan, the error."""
+    error = state.get("error") or {}
+    cause = error.get("Cause", "")
     try:  # Lambda errors arrive as a JSON string with errorMessage/errorType
         parsed = json.loads(cause)
         cause = f"{parsed.get('errorType', '')}: {parsed.get('errorMessage', cause)}"
     except (TypeError, ValueError):
         pass
-    plan = event.get("plan", event)
+    detail = state.get("detail") or {}
+    plan = (state.get("plan") or {}).get("value") or {
+        "bucket": (detail.get("bucket") or {}).get("name"),
+        "key": (detail.get("object") or {}).get("key"),
+    }
     return _message(
         environment,
         "critical",
@@ -111,7 +124,7 @@ def _failure(event: dict[str, Any], environment: str) -> Message:
             f"Ingest id: {plan.get('ingest_id', 'not assigned')}",
             f"Error: {error.get('Error', 'FAILED')}",
             f"Cause: {str(cause)[:2000]}",
-            f"Execution: {event.get('execution', 'see the state machine executions')}",
+            f"Execution: {execution or 'see the state machine executions'}",
             "Where to look: the execution's history in Step Functions, then the failing task's log group.",
             "Retry: upload the file again, or re-run the execution; completed chunks are rewritten idempotently.",
         ],

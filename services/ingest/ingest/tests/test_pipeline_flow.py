@@ -132,3 +132,25 @@ def test_not_an_s3_event_is_a_clear_error(handlers: Any) -> None:
     ingest, _ = handlers
     with pytest.raises(ValueError, match="not an S3 Object Created event"):
         ingest.ingest_handler({"detail": {}}, _Context())
+
+
+def test_failure_path_marks_a_registered_file_failed_only(
+    pipeline_aws: Resources, handlers: Any
+) -> None:
+    ingest, _ = handlers
+    table = MetadataTable(pipeline_aws.metadata_table)
+    table.register_file(bucket="raw", key="raw/b/2024/05/01/a.csv", etag="e1", attributes={})
+    state = {
+        "detail": {
+            "bucket": {"name": "raw"},
+            "object": {"key": "raw/b/2024/05/01/a.csv", "etag": "e1"},
+        },
+        "error": {"Error": "Lambda.Unknown", "Cause": "out of memory"},
+    }
+    assert ingest.finalize_handler({"failure": state}, _Context())["recorded"] is True
+    record = table.get_file(bucket="raw", key="raw/b/2024/05/01/a.csv", etag="e1")
+    assert (
+        record is not None and record["status"] == "FAILED" and "out of memory" in record["reason"]
+    )
+    # Already FAILED (or SUCCEEDED, REJECTED): left as it is.
+    assert ingest.finalize_handler({"failure": state}, _Context())["recorded"] is False

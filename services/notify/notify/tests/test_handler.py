@@ -1,14 +1,12 @@
-"""The notify Lambda publishes to SNS (moto); an SQS subscriber reads the message back."""
+"""The notify Lambda's output is what the workflow's SNS task publishes: check that shape."""
 
 from __future__ import annotations
 
-import json
-
-import boto3
-from testkit.aws import REGION, Resources
+import pytest
 
 import notify.handler
 from notify.tests.test_messages import SUMMARY
+from pipeline_shared.config import ConfigError
 
 
 class _Context:
@@ -16,23 +14,23 @@ class _Context:
     invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:notify-test"
 
 
-def test_summary_is_published_to_the_topic(pipeline_aws: Resources) -> None:
-    sqs = boto3.client("sqs", region_name=REGION)
-    queue_url = sqs.create_queue(QueueName="alerts-reader")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    boto3.client("sns", region_name=REGION).subscribe(
-        TopicArn=pipeline_aws.topic_arn, Protocol="sqs", Endpoint=queue_arn
-    )
-
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINE_ENV", "test")
+    monkeypatch.setenv("PROCESSED_BUCKET", "processed-test-t1")
+    monkeypatch.setenv("QUARANTINE_BUCKET", "quarantine-test-t1")
     notify.handler.settings.cache_clear()
-    handler = notify.handler.lambda_handler
-    result = handler(SUMMARY, _Context())
 
-    (received,) = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
-    envelope = json.loads(received["Body"])
-    assert envelope["MessageId"] == result["message_id"]
-    assert envelope["Subject"] == result["subject"]
-    assert "Rows read: 1000" in envelope["Message"]
-    assert envelope["MessageAttributes"]["severity"]["Value"] == "warning"
+
+def test_returns_subject_body_and_severity_for_the_publish_task(env: None) -> None:
+    result = notify.handler.lambda_handler(SUMMARY, _Context())
+    assert set(result) == {"subject", "body", "severity"}
+    assert result["severity"] == "warning"
+    assert "s3://processed-test-t1/processed/bank/" in result["body"]
+
+
+def test_missing_configuration_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PIPELINE_ENV", raising=False)
+    notify.handler.settings.cache_clear()
+    with pytest.raises(ConfigError, match="PIPELINE_ENV is not set"):
+        notify.handler.lambda_handler(SUMMARY, _Context())

@@ -50,11 +50,13 @@ def test_failure_names_error_cause_and_where_to_look() -> None:
     cause = json.dumps(
         {"errorType": "RetriesExhausted", "errorMessage": "gave up after 5 attempts"}
     )
-    event = {
-        "plan": {"bucket": "raw", "key": "raw/bank/2024/05/01/day.csv", "ingest_id": "ing-9"},
+    state = {
+        "plan": {
+            "value": {"bucket": "raw", "key": "raw/bank/2024/05/01/day.csv", "ingest_id": "ing-9"}
+        },
         "error": {"Error": "RetriesExhausted", "Cause": cause},
-        "execution": "arn:aws:states:us-east-2:1:execution:sm:run-1",
     }
+    event = {"failure": state, "execution": "arn:aws:states:us-east-2:1:execution:sm:run-1"}
     message = _compose(event)
     assert message.severity == "critical"
     assert "RetriesExhausted: gave up after 5 attempts" in message.body
@@ -92,3 +94,23 @@ def test_long_subjects_fit_sns_limit() -> None:
 def test_unknown_event_is_an_error() -> None:
     with pytest.raises(ValueError, match="cannot describe"):
         _compose({"status": "weird"})
+
+
+def test_failure_before_a_plan_names_the_file_from_the_trigger_event() -> None:
+    state = {
+        "detail": {"bucket": {"name": "raw"}, "object": {"key": "raw/b/2024/05/01/x.csv"}},
+        "error": {"Error": "Lambda.Unknown", "Cause": "boom"},
+    }
+    message = _compose({"failure": state})
+    assert (
+        "File: s3://raw/raw/b/2024/05/01/x.csv" in message.body
+        and "Ingest id: not assigned" in message.body
+    )
+
+
+def test_unbalanced_run_is_critical() -> None:
+    message = _compose(
+        SUMMARY
+        | {"status": "FAILED", "problem": "rows read != rows written + quarantined + duplicates"}
+    )
+    assert message.severity == "critical" and "rows read != rows written" in message.body

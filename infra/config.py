@@ -1,0 +1,246 @@
+"""One typed configuration per environment, loaded from ``envs/<env>/config.toml``.
+
+Every value is checked when it is read; a bad one fails synth with the file, the field and what
+would be valid. Unknown keys are errors too, so a typo cannot silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.naming import Naming, NamingError, validate_suffix
+
+REQUIRED_TAGS = ("CostCenter", "Project", "Environment", "Owner", "DataClassification", "ManagedBy")
+SUFFIX_VARIABLE = "PIPELINE_ENV_SUFFIX"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_ROLES = ("raw", "processed", "quarantine")
+FUNCTIONS = ("ingest", "transform", "finalize", "notify")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class _Section:
+    """Reads one TOML table, remembering which keys were used."""
+
+    def __init__(self, source: str, data: Mapping[str, Any], prefix: str = "") -> None:
+        self._source, self._data, self._prefix = source, data, prefix
+        self._used: set[str] = set()
+
+    def _fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self._source}: {self._prefix}{key}: {problem}")
+
+    def _get(self, key: str, default: Any) -> Any:
+        self._used.add(key)
+        if key not in self._data:
+            if default is _REQUIRED:
+                raise self._fail(key, "is required")
+            return default
+        return self._data[key]
+
+    def int(self, key: str, default: Any = None, *, minimum: int, maximum: int) -> int:
+        value = self._get(key, _REQUIRED if default is None else default)
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise self._fail(key, f"must be a whole number from {minimum} to {maximum} (got {value!r})")
+        return value
+
+    def str(self, key: str, default: Any = None, *, pattern: str | None = None, hint: str = "") -> str:
+        value = self._get(key, _REQUIRED if default is None else default)
+        if not isinstance(value, str) or not value or (pattern and not re.fullmatch(pattern, value)):
+            raise self._fail(key, f"must be {hint or 'a non-empty string'} (got {value!r})")
+        return value
+
+    def strings(self, key: str, default: list[str] | None = None) -> list[str]:
+        value = self._get(key, _REQUIRED if default is None else default)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self._fail(key, f"must be a list of strings (got {value!r})")
+        return list(value)
+
+    def section(self, key: str, *, required: bool = False) -> _Section:
+        value = self._get(key, _REQUIRED if required else {})
+        if not isinstance(value, Mapping):
+            raise self._fail(key, "must be a table")
+        return _Section(self._source, value, f"{self._prefix}{key}.")
+
+    def keys(self) -> list[str]:
+        return list(self._data)
+
+    def done(self) -> None:
+        unknown = sorted(set(self._data) - self._used)
+        if unknown:
+            raise self._fail(unknown[0], "is not a known setting (typo?)")
+
+
+_REQUIRED = object()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionSettings:
+    memory_mb: int
+    timeout_s: int
+    ephemeral_mb: int = 512
+    reserved_concurrency: int = -1
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    environment: str
+    suffix: str
+    region: str
+    source_file: str
+    tags: dict[str, str]
+    vpc_cidr: str
+    availability_zones: list[str]
+    interface_endpoints: list[str]
+    glacier_after_days: int
+    noncurrent_expire_days: int
+    abort_multipart_days: int
+    log_retention_days: int
+    existing_buckets: dict[str, str]
+    pitr_recovery_days: int
+    backup_retention_days: int
+    functions: dict[str, FunctionSettings]
+    map_max_concurrency: int
+    chunk_mb: int
+    alarm_emails: list[str]
+    alarm_failed_executions: int
+    alarm_error_rate_pct: int
+    alarm_quarantine_rate_pct: int
+    alarm_latency_p95_ms: int
+    aws_endpoint: str | None = None  # the local emulator, set by the local deploy only
+    naming: Naming = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "naming", Naming(self.environment, self.suffix))
+
+    @property
+    def finops_tags(self) -> dict[str, str]:
+        return {**self.tags, "Environment": self.environment, "ManagedBy": "cdktf"}
+
+
+def load_config(path: Path, *, suffix: str | None = None, aws_endpoint: str | None = None) -> EnvironmentConfig:
+    """Read and check ``path``. The suffix comes from ``suffix`` (CLI), else the
+    ``PIPELINE_ENV_SUFFIX`` variable, else the file."""
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: no such file: each environment needs envs/<env>/config.toml") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    top = _Section(source, data)
+    environment = top.str("environment", hint="one of local, dev, staging, prod")
+    suffix = suffix or os.environ.get(SUFFIX_VARIABLE) or top.str("suffix")
+    top._used.add("suffix")
+    try:
+        validate_suffix(environment, suffix)
+    except NamingError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    region = top.str("region", "us-east-2", pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d", hint="an AWS region such as us-east-2")
+
+    tags_section = top.section("tags", required=True)
+    tags = {key: tags_section.str(key) for key in tags_section.keys()}
+    tags_section.done()
+    missing = [t for t in REQUIRED_TAGS if t not in tags and t not in ("Environment", "ManagedBy")]
+    if missing:
+        raise ConfigError(f"{source}: tags: missing required FinOps tag(s) {', '.join(missing)}")
+
+    network = top.section("network", required=True)
+    vpc_cidr = network.str("vpc_cidr", hint="an IPv4 CIDR of /16 to /22")
+    try:
+        net = ipaddress.ip_network(vpc_cidr)
+        if not 16 <= net.prefixlen <= 22:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{source}: network.vpc_cidr: must be an IPv4 CIDR of /16 to /22 (got {vpc_cidr!r})") from None
+    zones = network.strings("availability_zones")
+    if len(zones) != 3 or len(set(zones)) != 3 or not all(z.startswith(region) for z in zones):
+        raise ConfigError(f"{source}: network.availability_zones: must be 3 distinct zones of {region} (got {zones})")
+    endpoints = network.strings("interface_endpoints", [])
+    network.done()
+
+    storage = top.section("storage", required=True)
+    glacier = storage.int("glacier_after_days", 90, minimum=30, maximum=3650)
+    noncurrent = storage.int("noncurrent_expire_days", 30, minimum=1, maximum=3650)
+    multipart = storage.int("abort_multipart_days", 7, minimum=1, maximum=365)
+    log_retention = storage.int("log_retention_days", 30, minimum=1, maximum=3653)
+    existing_section = storage.section("existing_buckets")
+    existing = {}
+    for role in existing_section.keys():
+        if role not in BUCKET_ROLES:
+            raise ConfigError(f"{source}: storage.existing_buckets.{role}: not a bucket role ({', '.join(BUCKET_ROLES)})")
+        existing[role] = existing_section.str(role, pattern=BUCKET.pattern, hint="a valid S3 bucket name")
+    existing_section.done()
+    storage.done()
+
+    table = top.section("table", required=True)
+    pitr_days = table.int("pitr_recovery_days", 35, minimum=1, maximum=35)
+    backup_days = table.int("backup_retention_days", 35, minimum=1, maximum=36500)
+    table.done()
+
+    functions_section = top.section("functions", required=True)
+    functions = {}
+    for name in FUNCTIONS:
+        spec = functions_section.section(name, required=True)
+        functions[name] = FunctionSettings(
+            memory_mb=spec.int("memory_mb", minimum=128, maximum=10240),
+            timeout_s=spec.int("timeout_s", minimum=3, maximum=900),
+            ephemeral_mb=spec.int("ephemeral_mb", 512, minimum=512, maximum=10240),
+            reserved_concurrency=spec.int("reserved_concurrency", -1, minimum=-1, maximum=1000),
+        )
+        spec.done()
+    functions_section.done()
+
+    workflow = top.section("workflow", required=True)
+    concurrency = workflow.int("map_max_concurrency", 10, minimum=1, maximum=1000)
+    chunk_mb = workflow.int("chunk_mb", 256, minimum=1, maximum=4096)
+    workflow.done()
+
+    alarms = top.section("alarms", required=True)
+    emails = alarms.strings("email_subscribers", [])
+    for email in emails:
+        if not EMAIL.match(email):
+            raise ConfigError(f"{source}: alarms.email_subscribers: {email!r} is not an e-mail address")
+    alarm_values = {
+        "failed": alarms.int("failed_executions", 1, minimum=1, maximum=1000),
+        "error": alarms.int("error_rate_pct", 5, minimum=1, maximum=100),
+        "quarantine": alarms.int("quarantine_rate_pct", 5, minimum=1, maximum=100),
+        "latency": alarms.int("latency_p95_ms", 600_000, minimum=1000, maximum=900_000),
+    }
+    alarms.done()
+    top.done()
+    return EnvironmentConfig(
+        environment=environment,
+        suffix=suffix,
+        region=region,
+        source_file=source,
+        tags=tags,
+        vpc_cidr=vpc_cidr,
+        availability_zones=zones,
+        interface_endpoints=endpoints,
+        glacier_after_days=glacier,
+        noncurrent_expire_days=noncurrent,
+        abort_multipart_days=multipart,
+        log_retention_days=log_retention,
+        existing_buckets=existing,
+        pitr_recovery_days=pitr_days,
+        backup_retention_days=backup_days,
+        functions=functions,
+        map_max_concurrency=concurrency,
+        chunk_mb=chunk_mb,
+        alarm_emails=emails,
+        alarm_failed_executions=alarm_values["failed"],
+        alarm_error_rate_pct=alarm_values["error"],
+        alarm_quarantine_rate_pct=alarm_values["quarantine"],
+        alarm_latency_p95_ms=alarm_values["latency"],
+        aws_endpoint=aws_endpoint,
+    )

@@ -1,0 +1,1 @@
+"""Reusable, typed CDKTF constructs: one per module, composed by the stacks."""

@@ -1,0 +1,91 @@
+"""The DynamoDB metadata table: on-demand, point-in-time recovery, encrypted, TTL, and an AWS
+Backup plan with its own retention. Destroyable: no deletion protection."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_aws.backup_plan import BackupPlan, BackupPlanRule, BackupPlanRuleLifecycle
+from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
+from cdktf_cdktf_provider_aws.backup_vault import BackupVault
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from infra.constructs.data_key import DataKey
+
+BACKUP_POLICY = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+
+
+class MetadataTable(Construct):
+    table: DynamodbTable
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        key: DataKey,
+        pitr_recovery_days: int,
+        backup_retention_days: int,
+        backup_names: tuple[str, str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.table = DynamodbTable(
+            self,
+            "table",
+            name=name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="pk",
+            range_key="sk",
+            attribute=[DynamodbTableAttribute(name="pk", type="S"), DynamodbTableAttribute(name="sk", type="S")],
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True, recovery_period_in_days=pitr_recovery_days),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.arn),
+            ttl=DynamodbTableTtl(attribute_name="expires_at", enabled=True),
+            deletion_protection_enabled=False,
+        )
+        vault_name, plan_name, role_name = backup_names
+        vault = BackupVault(self, "vault", name=vault_name, kms_key_arn=key.arn, force_destroy=True)
+        plan = BackupPlan(
+            self,
+            "plan",
+            name=plan_name,
+            rule=[
+                BackupPlanRule(
+                    rule_name="daily",
+                    target_vault_name=vault.name,
+                    schedule="cron(0 5 * * ? *)",
+                    lifecycle=BackupPlanRuleLifecycle(delete_after=backup_retention_days),
+                )
+            ],
+        )
+        role = IamRole(
+            self,
+            "backup-role",
+            name=role_name,
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+                }
+            ),
+            force_detach_policies=True,
+        )
+        IamRolePolicyAttachment(self, "backup-policy", role=role.name, policy_arn=BACKUP_POLICY)
+        BackupSelection(self, "selection", name=plan_name, plan_id=plan.id, iam_role_arn=role.arn, resources=[self.table.arn])
+
+    @property
+    def name(self) -> str:
+        return str(self.table.name)
+
+    @property
+    def arn(self) -> str:
+        return str(self.table.arn)
