@@ -47,19 +47,27 @@ class _Section:
             return default
         return self._data[key]
 
-    def int(self, key: str, default: Any = None, *, minimum: int, maximum: int) -> int:
+    def integer(self, key: str, default: Any = None, *, minimum: int, maximum: int) -> int:
         value = self._get(key, _REQUIRED if default is None else default)
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise self._fail(key, f"must be a whole number from {minimum} to {maximum} (got {value!r})")
+            raise self._fail(
+                key, f"must be a whole number from {minimum} to {maximum} (got {value!r})"
+            )
         return value
 
-    def str(self, key: str, default: Any = None, *, pattern: str | None = None, hint: str = "") -> str:
+    def text(
+        self, key: str, default: Any = None, *, pattern: str | None = None, hint: str = ""
+    ) -> str:
         value = self._get(key, _REQUIRED if default is None else default)
-        if not isinstance(value, str) or not value or (pattern and not re.fullmatch(pattern, value)):
+        if (
+            not isinstance(value, str)
+            or not value
+            or (pattern and not re.fullmatch(pattern, value))
+        ):
             raise self._fail(key, f"must be {hint or 'a non-empty string'} (got {value!r})")
         return value
 
-    def strings(self, key: str, default: list[str] | None = None) -> list[str]:
+    def texts(self, key: str, default: list[str] | None = None) -> list[str]:
         value = self._get(key, _REQUIRED if default is None else default)
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self._fail(key, f"must be a list of strings (got {value!r})")
@@ -71,7 +79,7 @@ class _Section:
             raise self._fail(key, "must be a table")
         return _Section(self._source, value, f"{self._prefix}{key}.")
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return list(self._data)
 
     def done(self) -> None:
@@ -116,6 +124,8 @@ class EnvironmentConfig:
     alarm_error_rate_pct: int
     alarm_quarantine_rate_pct: int
     alarm_latency_p95_ms: int
+    state_bucket: str | None = None  # remote state (S3, native locking); None: local state files
+    state_dir: str = "terraform-state"  # where local state files go (set by the synth entrypoint)
     aws_endpoint: str | None = None  # the local emulator, set by the local deploy only
     naming: Naming = field(init=False)
 
@@ -127,64 +137,81 @@ class EnvironmentConfig:
         return {**self.tags, "Environment": self.environment, "ManagedBy": "cdktf"}
 
 
-def load_config(path: Path, *, suffix: str | None = None, aws_endpoint: str | None = None) -> EnvironmentConfig:
+def load_config(
+    path: Path, *, suffix: str | None = None, aws_endpoint: str | None = None
+) -> EnvironmentConfig:
     """Read and check ``path``. The suffix comes from ``suffix`` (CLI), else the
     ``PIPELINE_ENV_SUFFIX`` variable, else the file."""
     source = str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{source}: no such file: each environment needs envs/<env>/config.toml") from None
+        raise ConfigError(
+            f"{source}: no such file: each environment needs envs/<env>/config.toml"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
     top = _Section(source, data)
-    environment = top.str("environment", hint="one of local, dev, staging, prod")
-    suffix = suffix or os.environ.get(SUFFIX_VARIABLE) or top.str("suffix")
+    environment = top.text("environment", hint="one of local, dev, staging, prod")
+    suffix = suffix or os.environ.get(SUFFIX_VARIABLE) or top.text("suffix")
     top._used.add("suffix")
     try:
         validate_suffix(environment, suffix)
     except NamingError as error:
         raise ConfigError(f"{source}: {error}") from None
-    region = top.str("region", "us-east-2", pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d", hint="an AWS region such as us-east-2")
+    region = top.text(
+        "region",
+        "us-east-2",
+        pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d",
+        hint="an AWS region such as us-east-2",
+    )
 
     tags_section = top.section("tags", required=True)
-    tags = {key: tags_section.str(key) for key in tags_section.keys()}
+    tags = {key: tags_section.text(key) for key in tags_section.names()}
     tags_section.done()
     missing = [t for t in REQUIRED_TAGS if t not in tags and t not in ("Environment", "ManagedBy")]
     if missing:
         raise ConfigError(f"{source}: tags: missing required FinOps tag(s) {', '.join(missing)}")
 
     network = top.section("network", required=True)
-    vpc_cidr = network.str("vpc_cidr", hint="an IPv4 CIDR of /16 to /22")
+    vpc_cidr = network.text("vpc_cidr", hint="an IPv4 CIDR of /16 to /22")
     try:
         net = ipaddress.ip_network(vpc_cidr)
         if not 16 <= net.prefixlen <= 22:
             raise ValueError
     except ValueError:
-        raise ConfigError(f"{source}: network.vpc_cidr: must be an IPv4 CIDR of /16 to /22 (got {vpc_cidr!r})") from None
-    zones = network.strings("availability_zones")
+        raise ConfigError(
+            f"{source}: network.vpc_cidr: must be an IPv4 CIDR of /16 to /22 (got {vpc_cidr!r})"
+        ) from None
+    zones = network.texts("availability_zones")
     if len(zones) != 3 or len(set(zones)) != 3 or not all(z.startswith(region) for z in zones):
-        raise ConfigError(f"{source}: network.availability_zones: must be 3 distinct zones of {region} (got {zones})")
-    endpoints = network.strings("interface_endpoints", [])
+        raise ConfigError(
+            f"{source}: network.availability_zones: must be 3 distinct zones of {region} (got {zones})"
+        )
+    endpoints = network.texts("interface_endpoints", [])
     network.done()
 
     storage = top.section("storage", required=True)
-    glacier = storage.int("glacier_after_days", 90, minimum=30, maximum=3650)
-    noncurrent = storage.int("noncurrent_expire_days", 30, minimum=1, maximum=3650)
-    multipart = storage.int("abort_multipart_days", 7, minimum=1, maximum=365)
-    log_retention = storage.int("log_retention_days", 30, minimum=1, maximum=3653)
+    glacier = storage.integer("glacier_after_days", 90, minimum=30, maximum=3650)
+    noncurrent = storage.integer("noncurrent_expire_days", 30, minimum=1, maximum=3650)
+    multipart = storage.integer("abort_multipart_days", 7, minimum=1, maximum=365)
+    log_retention = storage.integer("log_retention_days", 30, minimum=1, maximum=3653)
     existing_section = storage.section("existing_buckets")
     existing = {}
-    for role in existing_section.keys():
+    for role in existing_section.names():
         if role not in BUCKET_ROLES:
-            raise ConfigError(f"{source}: storage.existing_buckets.{role}: not a bucket role ({', '.join(BUCKET_ROLES)})")
-        existing[role] = existing_section.str(role, pattern=BUCKET.pattern, hint="a valid S3 bucket name")
+            raise ConfigError(
+                f"{source}: storage.existing_buckets.{role}: not a bucket role ({', '.join(BUCKET_ROLES)})"
+            )
+        existing[role] = existing_section.text(
+            role, pattern=BUCKET.pattern, hint="a valid S3 bucket name"
+        )
     existing_section.done()
     storage.done()
 
     table = top.section("table", required=True)
-    pitr_days = table.int("pitr_recovery_days", 35, minimum=1, maximum=35)
-    backup_days = table.int("backup_retention_days", 35, minimum=1, maximum=36500)
+    pitr_days = table.integer("pitr_recovery_days", 35, minimum=1, maximum=35)
+    backup_days = table.integer("backup_retention_days", 35, minimum=1, maximum=36500)
     table.done()
 
     functions_section = top.section("functions", required=True)
@@ -192,31 +219,40 @@ def load_config(path: Path, *, suffix: str | None = None, aws_endpoint: str | No
     for name in FUNCTIONS:
         spec = functions_section.section(name, required=True)
         functions[name] = FunctionSettings(
-            memory_mb=spec.int("memory_mb", minimum=128, maximum=10240),
-            timeout_s=spec.int("timeout_s", minimum=3, maximum=900),
-            ephemeral_mb=spec.int("ephemeral_mb", 512, minimum=512, maximum=10240),
-            reserved_concurrency=spec.int("reserved_concurrency", -1, minimum=-1, maximum=1000),
+            memory_mb=spec.integer("memory_mb", minimum=128, maximum=10240),
+            timeout_s=spec.integer("timeout_s", minimum=3, maximum=900),
+            ephemeral_mb=spec.integer("ephemeral_mb", 512, minimum=512, maximum=10240),
+            reserved_concurrency=spec.integer("reserved_concurrency", -1, minimum=-1, maximum=1000),
         )
         spec.done()
     functions_section.done()
 
     workflow = top.section("workflow", required=True)
-    concurrency = workflow.int("map_max_concurrency", 10, minimum=1, maximum=1000)
-    chunk_mb = workflow.int("chunk_mb", 256, minimum=1, maximum=4096)
+    concurrency = workflow.integer("map_max_concurrency", 10, minimum=1, maximum=1000)
+    chunk_mb = workflow.integer("chunk_mb", 256, minimum=1, maximum=4096)
     workflow.done()
 
     alarms = top.section("alarms", required=True)
-    emails = alarms.strings("email_subscribers", [])
+    emails = alarms.texts("email_subscribers", [])
     for email in emails:
         if not EMAIL.match(email):
-            raise ConfigError(f"{source}: alarms.email_subscribers: {email!r} is not an e-mail address")
+            raise ConfigError(
+                f"{source}: alarms.email_subscribers: {email!r} is not an e-mail address"
+            )
     alarm_values = {
-        "failed": alarms.int("failed_executions", 1, minimum=1, maximum=1000),
-        "error": alarms.int("error_rate_pct", 5, minimum=1, maximum=100),
-        "quarantine": alarms.int("quarantine_rate_pct", 5, minimum=1, maximum=100),
-        "latency": alarms.int("latency_p95_ms", 600_000, minimum=1000, maximum=900_000),
+        "failed": alarms.integer("failed_executions", 1, minimum=1, maximum=1000),
+        "error": alarms.integer("error_rate_pct", 5, minimum=1, maximum=100),
+        "quarantine": alarms.integer("quarantine_rate_pct", 5, minimum=1, maximum=100),
+        "latency": alarms.integer("latency_p95_ms", 600_000, minimum=1000, maximum=900_000),
     }
     alarms.done()
+    state = top.section("state")
+    state_bucket = (
+        state.text("bucket", "", pattern=BUCKET.pattern, hint="a valid S3 bucket name")
+        if "bucket" in state.names()
+        else None
+    )
+    state.done()
     top.done()
     return EnvironmentConfig(
         environment=environment,
@@ -242,5 +278,6 @@ def load_config(path: Path, *, suffix: str | None = None, aws_endpoint: str | No
         alarm_error_rate_pct=alarm_values["error"],
         alarm_quarantine_rate_pct=alarm_values["quarantine"],
         alarm_latency_p95_ms=alarm_values["latency"],
+        state_bucket=state_bucket,
         aws_endpoint=aws_endpoint,
     )

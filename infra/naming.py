@@ -61,11 +61,15 @@ class Naming:
     def name(self, resource_type: str, *, kind: str = "s3") -> str:
         """``<resource_type>-<environment>-<suffix>``, valid for AWS resource ``kind``."""
         if not re.fullmatch(r"[a-z][a-z0-9-]*[a-z0-9]", resource_type):
-            raise NamingError(f"resource type {resource_type!r}: use lower-case letters, digits and '-'")
+            raise NamingError(
+                f"resource type {resource_type!r}: use lower-case letters, digits and '-'"
+            )
         name = f"{resource_type}-{self.tail}"
         limit = LIMITS[kind]
         if len(name) > limit:
-            raise NamingError(f"name {name!r} is {len(name)} characters, over the {limit} allowed for {kind}")
+            raise NamingError(
+                f"name {name!r} is {len(name)} characters, over the {limit} allowed for {kind}"
+            )
         return name
 
     def ssm_path(self, *parts: str) -> str:

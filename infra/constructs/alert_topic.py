@@ -14,11 +14,15 @@ from infra.constructs.data_key import DataKey
 class AlertTopic(Construct):
     topic: SnsTopic
 
-    def __init__(self, scope: Construct, id: str, *, name: str, key: DataKey, emails: Sequence[str]) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, name: str, key: DataKey, emails: Sequence[str]
+    ) -> None:
         super().__init__(scope, id)
         self.topic = SnsTopic(self, "topic", name=name, kms_master_key_id=key.arn)
         for index, email in enumerate(emails):
-            SnsTopicSubscription(self, f"email-{index}", topic_arn=self.topic.arn, protocol="email", endpoint=email)
+            SnsTopicSubscription(
+                self, f"email-{index}", topic_arn=self.topic.arn, protocol="email", endpoint=email
+            )
 
     @property
     def arn(self) -> str:

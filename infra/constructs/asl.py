@@ -71,7 +71,13 @@ class _Guarded(State):
         self._retries.append(retry)
         return self
 
-    def add_catch(self, handler: State, *, errors: Sequence[str] = ("States.ALL",), result_path: str = "$.error") -> _Guarded:
+    def add_catch(
+        self,
+        handler: State,
+        *,
+        errors: Sequence[str] = ("States.ALL",),
+        result_path: str = "$.error",
+    ) -> _Guarded:
         self._catches.append((errors, handler, result_path))
         return self
 
@@ -83,7 +89,10 @@ class _Guarded(State):
         if self._retries:
             body["Retry"] = [r.render() for r in self._retries]
         if self._catches:
-            body["Catch"] = [{"ErrorEquals": list(e), "Next": h.name, "ResultPath": p} for e, h, p in self._catches]
+            body["Catch"] = [
+                {"ErrorEquals": list(e), "Next": h.name, "ResultPath": p}
+                for e, h, p in self._catches
+            ]
         return body
 
 
@@ -101,7 +110,11 @@ class Task(_Guarded):
         comment: str = "",
     ) -> None:
         super().__init__(name)
-        self._body: dict[str, Any] = {"Type": "Task", "Resource": resource, "Parameters": dict(parameters)}
+        self._body: dict[str, Any] = {
+            "Type": "Task",
+            "Resource": resource,
+            "Parameters": dict(parameters),
+        }
         if comment:
             self._body["Comment"] = comment
         if result_selector is not None:
@@ -113,7 +126,16 @@ class Task(_Guarded):
             self._body["TimeoutSeconds"] = timeout_seconds
 
     @classmethod
-    def invoke_lambda(cls, name: str, *, function_arn: str, payload: Mapping[str, Any] | str, result_path: str, timeout_seconds: int, comment: str = "") -> Task:
+    def invoke_lambda(
+        cls,
+        name: str,
+        *,
+        function_arn: str,
+        payload: Mapping[str, Any] | str,
+        result_path: str,
+        timeout_seconds: int,
+        comment: str = "",
+    ) -> Task:
         """Invoke a function synchronously. Its return value lands at ``result_path``; with
         ``result_path="$"`` it replaces the state's input."""
         parameters: dict[str, Any] = {"FunctionName": function_arn}
@@ -150,7 +172,11 @@ class Map(_Guarded):
     ) -> None:
         super().__init__(name)
         self._items_path, self._item_selector = items_path, dict(item_selector)
-        self._iterator, self._max_concurrency, self._result_path = iterator, max_concurrency, result_path
+        self._iterator, self._max_concurrency, self._result_path = (
+            iterator,
+            max_concurrency,
+            result_path,
+        )
 
     def render(self) -> dict[str, Any]:
         return {
@@ -186,7 +212,10 @@ class Choice(State):
         return [s for _, s in self._rules] + ([self._default] if self._default else [])
 
     def render(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"Type": "Choice", "Choices": [{**c, "Next": s.name} for c, s in self._rules]}
+        body: dict[str, Any] = {
+            "Type": "Choice",
+            "Choices": [{**c, "Next": s.name} for c, s in self._rules],
+        }
         if self._default:
             body["Default"] = self._default.name
         return body
@@ -224,7 +253,10 @@ class StateMachineDefinition:
         return list(seen.values())
 
     def render(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"StartAt": self.start.name, "States": {s.name: s.render() for s in self.states()}}
+        body: dict[str, Any] = {
+            "StartAt": self.start.name,
+            "States": {s.name: s.render() for s in self.states()},
+        }
         if self.comment:
             body = {"Comment": self.comment, **body}
         return body

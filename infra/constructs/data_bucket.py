@@ -65,7 +65,12 @@ class DataBucket(Construct):
         if adopt_existing:
             self.bucket.import_from(name)
         bucket_id = self.bucket.id
-        S3BucketOwnershipControls(self, "ownership", bucket=bucket_id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket_id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
         S3BucketPublicAccessBlock(
             self,
             "public-access",
@@ -75,7 +80,12 @@ class DataBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketVersioningA(self, "versioning", bucket=bucket_id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"))
+        S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=bucket_id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
@@ -99,10 +109,20 @@ class DataBucket(Construct):
                     id="tier-to-glacier",
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=[S3BucketLifecycleConfigurationRuleTransition(days=lifecycle.glacier_after_days, storage_class="GLACIER")],
-                    noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=lifecycle.noncurrent_expire_days)],
+                    transition=[
+                        S3BucketLifecycleConfigurationRuleTransition(
+                            days=lifecycle.glacier_after_days, storage_class="GLACIER"
+                        )
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=lifecycle.noncurrent_expire_days
+                        )
+                    ],
                     abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=lifecycle.abort_multipart_days)
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=lifecycle.abort_multipart_days
+                        )
                     ],
                 )
             ],

@@ -9,8 +9,6 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-
-
 ACCOUNT_ACTIONS = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
@@ -53,14 +51,34 @@ class DataKey(Construct):
             "Version": "2012-10-17",
             "Statement": [
                 # The account administers and uses the key through IAM (exact actions, no kms:*).
-                {"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": root}, "Action": ACCOUNT_ACTIONS, "Resource": "*"},
+                {
+                    "Sid": "Account",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": ACCOUNT_ACTIONS,
+                    "Resource": "*",
+                },
                 {
                     "Sid": "Services",
                     "Effect": "Allow",
                     "Principal": {
-                        "Service": [f"logs.{region}.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com", "cloudwatch.amazonaws.com", "states.amazonaws.com"]
+                        "Service": [
+                            f"logs.{region}.amazonaws.com",
+                            "sns.amazonaws.com",
+                            "events.amazonaws.com",
+                            "cloudwatch.amazonaws.com",
+                            "states.amazonaws.com",
+                        ]
                     },
-                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+                    "Action": [
+                        "kms:Decrypt",
+                        "kms:Encrypt",
+                        "kms:GenerateDataKey",
+                        "kms:GenerateDataKeyWithoutPlaintext",
+                        "kms:DescribeKey",
+                        "kms:ReEncryptFrom",
+                        "kms:ReEncryptTo",
+                    ],
                     "Resource": "*",
                     "Condition": {"StringEquals": {"aws:SourceAccount": account}},
                 },

@@ -30,7 +30,14 @@ from infra.constructs.service_role import ServiceRole
 # Lambda's ENI management in a VPC (the managed AWSLambdaVPCAccessExecutionRole, exact actions).
 VPC_ACCESS = Grant.of(
     "manage VPC network interfaces",
-    ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+    [
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    ],
     ["*"],
 )
 TRACING = Grant.of("send traces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
@@ -73,25 +80,50 @@ class PipelineFunction(Construct):
         self.name = props.name
         self.timeout_s = props.settings.timeout_s
         self.log_group = CloudwatchLogGroup(
-            self, "logs", name=f"/aws/lambda/{props.name}", retention_in_days=props.log_retention_days, kms_key_id=props.log_key_arn
+            self,
+            "logs",
+            name=f"/aws/lambda/{props.name}",
+            retention_in_days=props.log_retention_days,
+            kms_key_id=props.log_key_arn,
         )
         grants = [
             *props.grants,
-            Grant.of("write its own logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"]),
+            Grant.of(
+                "write its own logs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [f"{self.log_group.arn}:*"],
+            ),
             VPC_ACCESS,
             TRACING,
         ]
         dead_letter = None
         if props.asynchronous:
             if not props.dead_letter_queue_name:
-                raise ValueError(f"{props.name}: an asynchronously invoked function needs dead_letter_queue_name")
+                raise ValueError(
+                    f"{props.name}: an asynchronously invoked function needs dead_letter_queue_name"
+                )
             self.dead_letter_queue = SqsQueue(
-                self, "dlq", name=props.dead_letter_queue_name, message_retention_seconds=1_209_600, sqs_managed_sse_enabled=True
+                self,
+                "dlq",
+                name=props.dead_letter_queue_name,
+                message_retention_seconds=1_209_600,
+                sqs_managed_sse_enabled=True,
             )
-            grants.append(Grant.of("send failed events to its DLQ", ["sqs:SendMessage"], [self.dead_letter_queue.arn]))
+            grants.append(
+                Grant.of(
+                    "send failed events to its DLQ",
+                    ["sqs:SendMessage"],
+                    [self.dead_letter_queue.arn],
+                )
+            )
             dead_letter = LambdaFunctionDeadLetterConfig(target_arn=self.dead_letter_queue.arn)
         self.role = ServiceRole(
-            self, "role", name=props.role_name, service="lambda.amazonaws.com", grants=grants, description=f"Runs {props.name}"
+            self,
+            "role",
+            name=props.role_name,
+            service="lambda.amazonaws.com",
+            grants=grants,
+            description=f"Runs {props.name}",
         )
         code = TerraformAsset(self, "package", path=str(props.package.path), type=AssetType.FILE)
         self.function = LambdaFunction(
@@ -110,9 +142,14 @@ class PipelineFunction(Construct):
             timeout=props.settings.timeout_s,
             ephemeral_storage=LambdaFunctionEphemeralStorage(size=props.settings.ephemeral_mb),
             reserved_concurrent_executions=props.settings.reserved_concurrency,
-            vpc_config=LambdaFunctionVpcConfig(subnet_ids=list(props.placement.subnet_ids), security_group_ids=list(props.placement.security_group_ids)),
+            vpc_config=LambdaFunctionVpcConfig(
+                subnet_ids=list(props.placement.subnet_ids),
+                security_group_ids=list(props.placement.security_group_ids),
+            ),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
+            logging_config=LambdaFunctionLoggingConfig(
+                log_format="JSON", log_group=self.log_group.name
+            ),
             dead_letter_config=dead_letter,
             environment=LambdaFunctionEnvironment(
                 variables={
@@ -132,4 +169,6 @@ class PipelineFunction(Construct):
         return str(self.function.arn)
 
     def grant_invoke(self) -> Grant:
-        return Grant.of(f"invoke {self.name}", ["lambda:InvokeFunction"], [self.arn, f"{self.arn}:*"])
+        return Grant.of(
+            f"invoke {self.name}", ["lambda:InvokeFunction"], [self.arn, f"{self.arn}:*"]
+        )

@@ -46,9 +46,16 @@ class MetadataTable(Construct):
             billing_mode="PAY_PER_REQUEST",
             hash_key="pk",
             range_key="sk",
-            attribute=[DynamodbTableAttribute(name="pk", type="S"), DynamodbTableAttribute(name="sk", type="S")],
-            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True, recovery_period_in_days=pitr_recovery_days),
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.arn),
+            attribute=[
+                DynamodbTableAttribute(name="pk", type="S"),
+                DynamodbTableAttribute(name="sk", type="S"),
+            ],
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(
+                enabled=True, recovery_period_in_days=pitr_recovery_days
+            ),
+            server_side_encryption=DynamodbTableServerSideEncryption(
+                enabled=True, kms_key_arn=key.arn
+            ),
             ttl=DynamodbTableTtl(attribute_name="expires_at", enabled=True),
             deletion_protection_enabled=False,
         )
@@ -74,13 +81,26 @@ class MetadataTable(Construct):
             assume_role_policy=json.dumps(
                 {
                     "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "backup.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
                 }
             ),
             force_detach_policies=True,
         )
         IamRolePolicyAttachment(self, "backup-policy", role=role.name, policy_arn=BACKUP_POLICY)
-        BackupSelection(self, "selection", name=plan_name, plan_id=plan.id, iam_role_arn=role.arn, resources=[self.table.arn])
+        BackupSelection(
+            self,
+            "selection",
+            name=plan_name,
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            resources=[self.table.arn],
+        )
 
     @property
     def name(self) -> str:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
@@ -18,10 +20,14 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from infra.constructs.grants import Grant
+from infra.constructs.service_role import ServiceRole
 from infra.naming import Naming
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
-INTERFACE_SERVICES = frozenset({"sns", "sqs", "states", "logs", "monitoring", "kms", "ssm", "lambda", "xray"})
+INTERFACE_SERVICES = frozenset(
+    {"sns", "sqs", "states", "logs", "monitoring", "kms", "ssm", "lambda", "xray"}
+)
 
 
 class PrivateNetwork(Construct):
@@ -39,16 +45,30 @@ class PrivateNetwork(Construct):
         zones: Sequence[str],
         region: str,
         interface_endpoints: Sequence[str],
+        flow_log_retention_days: int,
+        log_key_arn: str,
     ) -> None:
         super().__init__(scope, id)
         unknown = sorted(set(interface_endpoints) - INTERFACE_SERVICES)
         if unknown:
-            raise ValueError(f"interface endpoint(s) {unknown}: not one of {sorted(INTERFACE_SERVICES)}")
-        self.vpc = Vpc(self, "vpc", cidr_block=cidr, enable_dns_support=True, enable_dns_hostnames=True, tags={"Name": naming.name("vpc")})
+            raise ValueError(
+                f"interface endpoint(s) {unknown}: not one of {sorted(INTERFACE_SERVICES)}"
+            )
+        self.vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": naming.name("vpc")},
+        )
+        self._reject_flow_logs(naming, flow_log_retention_days, log_key_arn)
         # Lock the default security group: nothing may use it by accident.
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
         blocks = list(ipaddress.ip_network(cidr).subnets(prefixlen_diff=2))
-        routes = RouteTable(self, "private-routes", vpc_id=self.vpc.id, tags={"Name": naming.name("private-rt")})
+        routes = RouteTable(
+            self, "private-routes", vpc_id=self.vpc.id, tags={"Name": naming.name("private-rt")}
+        )
         self.subnets = []
         for index, zone in enumerate(zones):
             subnet = Subnet(
@@ -60,11 +80,17 @@ class PrivateNetwork(Construct):
                 map_public_ip_on_launch=False,
                 tags={"Name": naming.name(f"private-{zone[-1]}")},
             )
-            RouteTableAssociation(self, f"private-{index}-routes", subnet_id=subnet.id, route_table_id=routes.id)
+            RouteTableAssociation(
+                self, f"private-{index}-routes", subnet_id=subnet.id, route_table_id=routes.id
+            )
             self.subnets.append(subnet)
 
         self.function_security_group = SecurityGroup(
-            self, "functions", name=naming.name("functions-sg", kind="security-group"), description="Pipeline Lambda functions: HTTPS out to AWS endpoints only", vpc_id=self.vpc.id
+            self,
+            "functions",
+            name=naming.name("functions-sg", kind="security-group"),
+            description="Pipeline Lambda functions: HTTPS out to AWS endpoints only",
+            vpc_id=self.vpc.id,
         )
         for service in GATEWAY_SERVICES:
             endpoint = VpcEndpoint(
@@ -88,7 +114,11 @@ class PrivateNetwork(Construct):
             )
         if interface_endpoints:
             endpoint_sg = SecurityGroup(
-                self, "endpoints", name=naming.name("endpoints-sg", kind="security-group"), description="Interface endpoints: HTTPS from the functions", vpc_id=self.vpc.id
+                self,
+                "endpoints",
+                name=naming.name("endpoints-sg", kind="security-group"),
+                description="Interface endpoints: HTTPS from the functions",
+                vpc_id=self.vpc.id,
             )
             VpcSecurityGroupIngressRule(
                 self,
@@ -122,3 +152,37 @@ class PrivateNetwork(Construct):
                     security_group_ids=[endpoint_sg.id],
                     tags={"Name": naming.name(f"{service}-endpoint")},
                 )
+
+    def _reject_flow_logs(self, naming: Naming, retention_days: int, key_arn: str) -> None:
+        """Rejected traffic only: what security needs to see, at a fraction of all-traffic cost."""
+        log_group = CloudwatchLogGroup(
+            self,
+            "flow-logs",
+            name=f"/vpc/flow-logs/{naming.name('vpc')}",
+            retention_in_days=retention_days,
+            kms_key_id=key_arn,
+        )
+        role = ServiceRole(
+            self,
+            "flow-logs-role",
+            name=naming.name("vpc-flow-logs-role", kind="iam-role"),
+            service="vpc-flow-logs.amazonaws.com",
+            description="Delivers VPC flow logs",
+            grants=[
+                Grant.of(
+                    "write flow logs",
+                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    [log_group.arn, f"{log_group.arn}:*"],
+                ),
+                Grant.of("find its log group", ["logs:DescribeLogGroups"], ["*"]),
+            ],
+        )
+        FlowLog(
+            self,
+            "flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="REJECT",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+        )

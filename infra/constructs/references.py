@@ -19,7 +19,9 @@ class KeyRef:
         return Grant.of("decrypt with the data key", ["kms:Decrypt"], [self.arn])
 
     def grant_encrypt_decrypt(self) -> Grant:
-        return Grant.of("use the data key", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [self.arn])
+        return Grant.of(
+            "use the data key", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [self.arn]
+        )
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,13 @@ class BucketRef:
         return Grant(f"read objects under {prefix or '/'}", (statement,)) + self.key.grant_decrypt()
 
     def grant_write(self, prefix: str = "") -> Grant:
-        statement = Statement(("s3:PutObject", "s3:AbortMultipartUpload"), (f"{self.arn}/{prefix}*",))
-        return Grant(f"write objects under {prefix or '/'}", (statement,)) + self.key.grant_encrypt_decrypt()
+        statement = Statement(
+            ("s3:PutObject", "s3:AbortMultipartUpload"), (f"{self.arn}/{prefix}*",)
+        )
+        return (
+            Grant(f"write objects under {prefix or '/'}", (statement,))
+            + self.key.grant_encrypt_decrypt()
+        )
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,9 @@ class TableRef:
 
     def grant_read_write(self) -> Grant:
         actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-        return Grant.of("read and write items", actions, [self.arn]) + self.key.grant_encrypt_decrypt()
+        return (
+            Grant.of("read and write items", actions, [self.arn]) + self.key.grant_encrypt_decrypt()
+        )
 
 
 @dataclass(frozen=True)
@@ -54,4 +63,7 @@ class TopicRef:
     key: KeyRef
 
     def grant_publish(self) -> Grant:
-        return Grant.of("publish alerts", ["sns:Publish"], [self.arn]) + self.key.grant_encrypt_decrypt()
+        return (
+            Grant.of("publish alerts", ["sns:Publish"], [self.arn])
+            + self.key.grant_encrypt_decrypt()
+        )

@@ -14,7 +14,16 @@ from infra.constructs.grants import Grant, assume_role_policy, policy_document
 class ServiceRole(Construct):
     role: IamRole
 
-    def __init__(self, scope: Construct, id: str, *, name: str, service: str, grants: Sequence[Grant], description: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        service: str,
+        grants: Sequence[Grant],
+        description: str,
+    ) -> None:
         super().__init__(scope, id)
         self.role = IamRole(
             self,
@@ -25,7 +34,9 @@ class ServiceRole(Construct):
             force_detach_policies=True,
         )
         if grants:
-            IamRolePolicy(self, "policy", name=name, role=self.role.id, policy=policy_document(grants))
+            IamRolePolicy(
+                self, "policy", name=name, role=self.role.id, policy=policy_document(grants)
+            )
 
     @property
     def arn(self) -> str:

@@ -15,12 +15,21 @@ from infra.naming import Naming
 class ExportedValues(Construct):
     """Writes each value to Parameter Store (and as a Terraform output, for people)."""
 
-    def __init__(self, scope: Construct, id: str, *, naming: Naming, stack: str, values: Mapping[str, str]) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, naming: Naming, stack: str, values: Mapping[str, str]
+    ) -> None:
         super().__init__(scope, id)
         self.paths: dict[str, str] = {}
         for name, value in values.items():
             path = naming.ssm_path(stack, name)
-            SsmParameter(self, name, name=path, type="String", value=value, description=f"{stack} stack output {name}")
+            SsmParameter(
+                self,
+                name,
+                name=path,
+                type="String",
+                value=value,
+                description=f"{stack} stack output {name}",
+            )
             TerraformOutput(scope, f"output-{name}", value=value)
             self.paths[name] = path
 
@@ -35,5 +44,7 @@ class ImportedValues(Construct):
 
     def get(self, name: str) -> str:
         if name not in self._values:
-            self._values[name] = DataAwsSsmParameter(self, name, name=self._naming.ssm_path(self._stack, name))
+            self._values[name] = DataAwsSsmParameter(
+                self, name, name=self._naming.ssm_path(self._stack, name)
+            )
         return str(self._values[name].value)

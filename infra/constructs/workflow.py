@@ -31,17 +31,41 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
-from infra.constructs.asl import LAMBDA_TRANSIENT_ERRORS, Choice, Fail, Map, Retry, StateMachineDefinition, Succeed, Task
+from infra.constructs.asl import (
+    LAMBDA_TRANSIENT_ERRORS,
+    Choice,
+    Fail,
+    Map,
+    Retry,
+    StateMachineDefinition,
+    Succeed,
+    Task,
+)
 from infra.constructs.grants import Grant
 from infra.constructs.lambda_function import PipelineFunction
 from infra.constructs.references import TopicRef
 from infra.constructs.service_role import ServiceRole
 from infra.naming import Naming
 
-LAMBDA_RETRY = Retry(errors=LAMBDA_TRANSIENT_ERRORS, interval_seconds=2, max_attempts=6, backoff_rate=2.0, max_delay_seconds=60)
+LAMBDA_RETRY = Retry(
+    errors=LAMBDA_TRANSIENT_ERRORS,
+    interval_seconds=2,
+    max_attempts=6,
+    backoff_rate=2.0,
+    max_delay_seconds=60,
+)
 # Our code raises RetriesExhausted after its own backoff: try the whole task again, later.
-APP_RETRY = Retry(errors=("RetriesExhausted",), interval_seconds=15, max_attempts=3, backoff_rate=3.0, max_delay_seconds=300)
-SNS_RETRY = Retry(errors=("SNS.SdkClientException", "SNS.ThrottledException", "SNS.InternalErrorException"), max_attempts=5)
+APP_RETRY = Retry(
+    errors=("RetriesExhausted",),
+    interval_seconds=15,
+    max_attempts=3,
+    backoff_rate=3.0,
+    max_delay_seconds=300,
+)
+SNS_RETRY = Retry(
+    errors=("SNS.SdkClientException", "SNS.ThrottledException", "SNS.InternalErrorException"),
+    max_attempts=5,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,11 +76,19 @@ class WorkflowFunctions:
     notify: PipelineFunction
 
 
-def build_definition(fns: WorkflowFunctions, *, topic_arn: str, max_concurrency: int) -> StateMachineDefinition:
+def build_definition(
+    fns: WorkflowFunctions, *, topic_arn: str, max_concurrency: int
+) -> StateMachineDefinition:
     """The ASL of the pipeline (a pure function: tests render and read it)."""
 
     def lambda_task(name: str, fn: PipelineFunction, payload: Any, result_path: str) -> Task:
-        task = Task.invoke_lambda(name, function_arn=fn.arn, payload=payload, result_path=result_path, timeout_seconds=fn.timeout_s + 30)
+        task = Task.invoke_lambda(
+            name,
+            function_arn=fn.arn,
+            payload=payload,
+            result_path=result_path,
+            timeout_seconds=fn.timeout_s + 30,
+        )
         task.add_retry(LAMBDA_RETRY).add_retry(APP_RETRY)
         return task
 
@@ -68,19 +100,26 @@ def build_definition(fns: WorkflowFunctions, *, topic_arn: str, max_concurrency:
                 "TopicArn": topic_arn,
                 "Subject.$": "$.message.value.subject",
                 "Message.$": "$.message.value.body",
-                "MessageAttributes": {"severity": {"DataType": "String", "StringValue.$": "$.message.value.severity"}},
+                "MessageAttributes": {
+                    "severity": {"DataType": "String", "StringValue.$": "$.message.value.severity"}
+                },
             },
             result_path="$.published",
         )
         task.add_retry(SNS_RETRY)
         return task
 
-    failed = Fail("Failed", error="PipelineFailed", cause="See the RecordFailure input and the alert sent")
+    failed = Fail(
+        "Failed", error="PipelineFailed", cause="See the RecordFailure input and the alert sent"
+    )
     # The failure path gets the whole state: the trigger event, the plan if ingest made one,
     # and the caught error at $.error.
     record_failure = lambda_task("RecordFailure", fns.finalize, {"failure.$": "$"}, "$.recorded")
     describe_failure = lambda_task(
-        "DescribeFailure", fns.notify, {"failure.$": "$", "execution.$": "$$.Execution.Id"}, "$.message"
+        "DescribeFailure",
+        fns.notify,
+        {"failure.$": "$", "execution.$": "$$.Execution.Id"},
+        "$.message",
     )
     # Alerting must not hide the failure: if recording fails, still describe and publish.
     record_failure.add_catch(describe_failure, result_path="$.recordError")
@@ -109,17 +148,25 @@ def build_definition(fns: WorkflowFunctions, *, topic_arn: str, max_concurrency:
         max_concurrency=max_concurrency,
         result_path="$.results",
     )
-    finalize = lambda_task("Finalize", fns.finalize, {"plan.$": "$.plan.value", "results.$": "$.results"}, "$.summary")
+    finalize = lambda_task(
+        "Finalize", fns.finalize, {"plan.$": "$.plan.value", "results.$": "$.results"}, "$.summary"
+    )
     describe = lambda_task("Describe", fns.notify, "$.summary.value", "$.message")
     describe_skipped = lambda_task("DescribeSkipped", fns.notify, "$.plan.value", "$.message")
     done = Succeed("Done")
     for state in (ingest, chunks, finalize, describe, describe_skipped):
         state.add_catch(record_failure)
-    accepted = Choice("Accepted?").when({"Variable": "$.plan.value.status", "StringEquals": "accepted"}, chunks).otherwise(describe_skipped)
+    accepted = (
+        Choice("Accepted?")
+        .when({"Variable": "$.plan.value.status", "StringEquals": "accepted"}, chunks)
+        .otherwise(describe_skipped)
+    )
     ingest.next(accepted)
     chunks.next(finalize).next(describe).next(publish("Publish")).next(done)
     describe_skipped.next(publish("PublishSkipped")).next(done)
-    return StateMachineDefinition(ingest, comment="Transaction file pipeline: ingest, transform chunks, finalize, alert")
+    return StateMachineDefinition(
+        ingest, comment="Transaction file pipeline: ingest, transform chunks, finalize, alert"
+    )
 
 
 class PipelineWorkflow(Construct):
@@ -140,7 +187,13 @@ class PipelineWorkflow(Construct):
     ) -> None:
         super().__init__(scope, id)
         name = naming.name("pipeline", kind="sfn")
-        log_group = CloudwatchLogGroup(self, "logs", name=f"/aws/vendedlogs/states/{name}", retention_in_days=log_retention_days, kms_key_id=log_key_arn)
+        log_group = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/aws/vendedlogs/states/{name}",
+            retention_in_days=log_retention_days,
+            kms_key_id=log_key_arn,
+        )
         role = ServiceRole(
             self,
             "role",
@@ -148,17 +201,45 @@ class PipelineWorkflow(Construct):
             service="states.amazonaws.com",
             description=f"Runs the {name} state machine",
             grants=[
-                *(fn.grant_invoke() for fn in (functions.ingest, functions.transform, functions.finalize, functions.notify)),
+                *(
+                    fn.grant_invoke()
+                    for fn in (
+                        functions.ingest,
+                        functions.transform,
+                        functions.finalize,
+                        functions.notify,
+                    )
+                ),
                 topic.grant_publish(),
                 Grant.of(
                     "deliver execution logs",
-                    ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
+                    [
+                        "logs:CreateLogDelivery",
+                        "logs:GetLogDelivery",
+                        "logs:UpdateLogDelivery",
+                        "logs:DeleteLogDelivery",
+                        "logs:ListLogDeliveries",
+                        "logs:PutResourcePolicy",
+                        "logs:DescribeResourcePolicies",
+                        "logs:DescribeLogGroups",
+                    ],
                     ["*"],
                 ),
-                Grant.of("send traces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], ["*"]),
+                Grant.of(
+                    "send traces",
+                    [
+                        "xray:PutTraceSegments",
+                        "xray:PutTelemetryRecords",
+                        "xray:GetSamplingRules",
+                        "xray:GetSamplingTargets",
+                    ],
+                    ["*"],
+                ),
             ],
         )
-        definition = build_definition(functions, topic_arn=topic.arn, max_concurrency=max_concurrency)
+        definition = build_definition(
+            functions, topic_arn=topic.arn, max_concurrency=max_concurrency
+        )
         self.state_machine = SfnStateMachine(
             self,
             "state-machine",
@@ -166,7 +247,7 @@ class PipelineWorkflow(Construct):
             role_arn=role.arn,
             definition=json.dumps(definition.render()),
             logging_configuration=SfnStateMachineLoggingConfiguration(
-                log_destination=f"{log_group.arn}:*", include_execution_data=False, level="ERROR"
+                log_destination=f"{log_group.arn}:*", include_execution_data=True, level="ALL"
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=True),
         )
@@ -184,11 +265,20 @@ class PipelineWorkflow(Construct):
                 {
                     "source": ["aws.s3"],
                     "detail-type": ["Object Created"],
-                    "detail": {"bucket": {"name": [raw_bucket_name]}, "object": {"key": [{"prefix": "raw/"}]}},
+                    "detail": {
+                        "bucket": {"name": [raw_bucket_name]},
+                        "object": {"key": [{"prefix": "raw/"}]},
+                    },
                 }
             ),
         )
-        dlq = SqsQueue(self, "trigger-dlq", name=naming.name("trigger-dlq", kind="sqs"), message_retention_seconds=1_209_600, sqs_managed_sse_enabled=True)
+        dlq = SqsQueue(
+            self,
+            "trigger-dlq",
+            name=naming.name("trigger-dlq", kind="sqs"),
+            message_retention_seconds=1_209_600,
+            sqs_managed_sse_enabled=True,
+        )
         SqsQueuePolicy(
             self,
             "trigger-dlq-policy",
@@ -223,7 +313,9 @@ class PipelineWorkflow(Construct):
             arn=self.arn,
             role_arn=events_role.arn,
             dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dlq.arn),
-            retry_policy=CloudwatchEventTargetRetryPolicy(maximum_event_age_in_seconds=86_400, maximum_retry_attempts=185),
+            retry_policy=CloudwatchEventTargetRetryPolicy(
+                maximum_event_age_in_seconds=86_400, maximum_retry_attempts=185
+            ),
         )
 
     @property

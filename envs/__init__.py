@@ -1,0 +1,1 @@
+"""Per-environment entrypoints: configuration and the commands that synthesize and deploy it."""

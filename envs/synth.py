@@ -1,0 +1,94 @@
+"""Synthesize one environment's stacks to Terraform JSON.
+
+    ./pants run envs/<env>:synth [-- --suffix x --packages dist --out dist/synth/<env>]
+
+Run from the repository root (``./pants run`` does). Governance rules run as part of synth and
+fail it with the offending resource named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
+from infra.app import STACK_ORDER, build_app, synthesize
+from infra.config import ConfigError, load_config
+from infra.naming import ENVIRONMENTS
+from infra.stacks.pipeline_stack import Packages
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="synth", description="Synthesize an environment's stacks."
+    )
+    parser.add_argument("--env", required=True, choices=ENVIRONMENTS)
+    parser.add_argument(
+        "--suffix", help="environment suffix (default: PIPELINE_ENV_SUFFIX, then the config file)"
+    )
+    parser.add_argument(
+        "--packages",
+        type=Path,
+        default=Path("dist"),
+        help="where `./pants package` put the zips (default: dist)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="output directory (default: $CDKTF_OUTDIR or dist/synth/<env>)"
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        help="local state directory, for environments without remote state",
+    )
+    parser.add_argument(
+        "--aws-endpoint", help="an AWS emulator's URL (the local environment's deploy sets it)"
+    )
+    return parser.parse_args(argv)
+
+
+def run_synth(args: argparse.Namespace) -> dict[str, object]:
+    config = load_config(
+        Path("envs") / args.env / "config.toml", suffix=args.suffix, aws_endpoint=args.aws_endpoint
+    )
+    out = (args.out or Path(os.environ.get("CDKTF_OUTDIR") or f"dist/synth/{args.env}")).resolve()
+    state_dir = (
+        args.state_dir or Path(".terraform-state") / f"{config.environment}-{config.suffix}"
+    ).resolve()
+    started = time.perf_counter()
+    app, _ = build_app(
+        config, packages=Packages.from_dir(args.packages), outdir=out, state_dir=state_dir
+    )
+    synthesize(app, out)
+    stacks = {}
+    for name in STACK_ORDER:
+        document = json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
+        stacks[name] = sum(len(v) for v in document.get("resource", {}).values())
+    return {
+        "environment": config.environment,
+        "suffix": config.suffix,
+        "out": str(out),
+        "resources": stacks,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        summary = run_synth(args)
+    except (ConfigError, FileNotFoundError) as error:
+        print(f"synth: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # cdktf: governance errors and invalid constructs
+        print(f"synth: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Cross-cutting rules applied to every resource at synth: one aspect per rule."""

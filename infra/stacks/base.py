@@ -1,0 +1,81 @@
+"""What every stack of an environment shares: the provider, state, tags and governance."""
+
+from __future__ import annotations
+
+from cdktf import Aspects, LocalBackend, S3Backend, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
+from constructs import Construct
+
+from infra.aspects.rules import all_rules
+from infra.aspects.tagging import FinOpsTags
+from infra.config import REQUIRED_TAGS, EnvironmentConfig
+
+# Services the stacks manage, as the provider's per-service endpoint settings name them.
+EMULATED_SERVICES = (
+    "backup",
+    "cloudwatch",
+    "dynamodb",
+    "ec2",
+    "events",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "s3",
+    "sfn",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+)
+
+
+class EnvironmentStack(TerraformStack):
+    def __init__(self, scope: Construct, id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, id)
+        self.config = config
+        if config.aws_endpoint:
+            # The local emulator: fake credentials, one endpoint, fail fast on missing APIs.
+            endpoint = config.aws_endpoint
+            AwsProvider(
+                self,
+                "aws",
+                region=config.region,
+                access_key="test",
+                secret_key="test",  # noqa: S106 - the emulator's fixed key
+                skip_credentials_validation=True,
+                skip_requesting_account_id=True,
+                skip_metadata_api_check="true",
+                s3_use_path_style=True,
+                max_retries=2,
+                endpoints=[
+                    AwsProviderEndpoints(**{service: endpoint for service in EMULATED_SERVICES})
+                ],
+            )
+        else:
+            AwsProvider(self, "aws", region=config.region)
+        self._state_backend(id)
+        Aspects.of(self).add(FinOpsTags(config.finops_tags))
+        legacy = config.existing_buckets.values()
+        for rule in all_rules(
+            environment=config.environment,
+            suffix=config.suffix,
+            required_tags=REQUIRED_TAGS,
+            legacy_bucket_names=legacy,
+        ):
+            Aspects.of(self).add(rule)
+
+    def _state_backend(self, id: str) -> None:
+        config = self.config
+        if config.state_bucket:
+            S3Backend(
+                self,
+                bucket=config.state_bucket,
+                key=f"pipeline/{config.environment}/{config.suffix}/{id}.tfstate",
+                region=config.region,
+                encrypt=True,
+            )
+            # S3-native state locking (Terraform 1.10+); cdktf 0.21's S3Backend predates the flag.
+            self.add_override("terraform.backend.s3.use_lockfile", True)
+        else:
+            LocalBackend(self, path=f"{config.state_dir}/{id}.tfstate")

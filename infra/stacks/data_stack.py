@@ -1,0 +1,78 @@
+"""Data: the KMS key, the raw/processed/quarantine buckets, the metadata table and its
+backups, and the alert topic. Changes rarely; holds everything stateful."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.alert_topic import AlertTopic
+from infra.constructs.data_bucket import DataBucket, Lifecycle
+from infra.constructs.data_key import DataKey
+from infra.constructs.metadata_table import MetadataTable
+from infra.constructs.ssm_exports import ExportedValues
+from infra.stacks.base import EnvironmentStack
+
+NAME = "data"
+BUCKETS = ("raw", "processed", "quarantine")
+
+
+def bucket_name(config: EnvironmentConfig, role: str) -> str:
+    """The bucket's legacy name if the environment declares one, else the convention."""
+    return config.existing_buckets.get(role) or config.naming.name(f"txn-{role}")
+
+
+class DataStack(EnvironmentStack):
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, NAME, config=config)
+        naming = config.naming
+        key = DataKey(
+            self, "key", alias=naming.name("pipeline-data", kind="kms-alias"), region=config.region
+        )
+        lifecycle = Lifecycle(
+            glacier_after_days=config.glacier_after_days,
+            noncurrent_expire_days=config.noncurrent_expire_days,
+            abort_multipart_days=config.abort_multipart_days,
+        )
+        buckets = {
+            role: DataBucket(
+                self,
+                role,
+                name=bucket_name(config, role),
+                key=key,
+                lifecycle=lifecycle,
+                adopt_existing=role in config.existing_buckets,
+                event_bridge=role == "raw",
+            )
+            for role in BUCKETS
+        }
+        table = MetadataTable(
+            self,
+            "metadata",
+            name=naming.name("pipeline-metadata", kind="dynamodb"),
+            key=key,
+            pitr_recovery_days=config.pitr_recovery_days,
+            backup_retention_days=config.backup_retention_days,
+            backup_names=(
+                naming.name("pipeline-vault", kind="backup"),
+                naming.name("pipeline-backup", kind="backup"),
+                naming.name("pipeline-backup-role", kind="iam-role"),
+            ),
+        )
+        topic = AlertTopic(
+            self,
+            "alerts",
+            name=naming.name("pipeline-alerts", kind="sns"),
+            key=key,
+            emails=config.alarm_emails,
+        )
+        values = {
+            "data_key_arn": key.arn,
+            "metadata_table_name": table.name,
+            "metadata_table_arn": table.arn,
+            "alerts_topic_arn": topic.arn,
+        }
+        for role, bucket in buckets.items():
+            values[f"{role}_bucket_name"] = bucket.name
+            values[f"{role}_bucket_arn"] = bucket.arn
+        ExportedValues(self, "exports", naming=naming, stack=NAME, values=values)

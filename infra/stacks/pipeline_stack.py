@@ -1,0 +1,162 @@
+"""Pipeline: the shared layer, the four functions, the workflow and its trigger. The stack a
+code change redeploys; it reads the network and data stacks' values from Parameter Store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdktf import Fn
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.artifact import Artifact
+from infra.constructs.lambda_function import FunctionProps, PipelineFunction, Placement
+from infra.constructs.lambda_layer import SharedLayer
+from infra.constructs.references import BucketRef, KeyRef, TableRef, TopicRef
+from infra.constructs.ssm_exports import ExportedValues, ImportedValues
+from infra.constructs.workflow import PipelineWorkflow, WorkflowFunctions
+from infra.stacks import data_stack, network_stack
+from infra.stacks.base import EnvironmentStack
+
+NAME = "pipeline"
+
+
+@dataclass(frozen=True)
+class Packages:
+    """The Pants-built deployment packages (docs/deployment.md)."""
+
+    layer: Artifact
+    ingest: Artifact
+    transform: Artifact
+    notify: Artifact
+
+    @classmethod
+    def from_dir(cls, root: Path) -> Packages:
+        return cls(
+            layer=Artifact(root / "libs.shared" / "layer.zip"),
+            ingest=Artifact(root / "services.ingest" / "lambda.zip"),
+            transform=Artifact(root / "services.transform" / "lambda.zip"),
+            notify=Artifact(root / "services.notify" / "lambda.zip"),
+        )
+
+
+def metrics_namespace(config: EnvironmentConfig) -> str:
+    return f"Pipeline/{config.naming.tail}"
+
+
+class PipelineStack(EnvironmentStack):
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig, packages: Packages) -> None:
+        super().__init__(scope, NAME, config=config)
+        naming = config.naming
+        network = ImportedValues(self, "network", naming=naming, stack=network_stack.NAME)
+        data = ImportedValues(self, "data", naming=naming, stack=data_stack.NAME)
+        key = KeyRef(data.get("data_key_arn"))
+        raw, processed, quarantine = (
+            BucketRef(data.get(f"{role}_bucket_name"), data.get(f"{role}_bucket_arn"), key)
+            for role in data_stack.BUCKETS
+        )
+        table = TableRef(data.get("metadata_table_name"), data.get("metadata_table_arn"), key)
+        topic = TopicRef(data.get("alerts_topic_arn"), key)
+        placement = Placement(
+            subnet_ids=Fn.split(",", network.get("subnet_ids")),
+            security_group_ids=[network.get("function_security_group_id")],
+        )
+        layer = SharedLayer(
+            self,
+            "layer",
+            name=naming.name("pipeline-shared", kind="lambda"),
+            package=packages.layer,
+        )
+
+        def function(service: str, handler: str, package: Artifact, environment: dict[str, str], grants: list) -> PipelineFunction:  # type: ignore[type-arg]
+            return PipelineFunction(
+                self,
+                service,
+                props=FunctionProps(
+                    name=naming.name(service, kind="lambda"),
+                    role_name=naming.name(f"{service}-role", kind="iam-role"),
+                    description=f"Pipeline {service} ({config.environment})",
+                    handler=handler,
+                    package=package,
+                    settings=config.functions[service],
+                    layer=layer,
+                    placement=placement,
+                    log_retention_days=config.log_retention_days,
+                    log_key_arn=key.arn,
+                    service=service,
+                    metrics_namespace=metrics_namespace(config),
+                    environment=environment,
+                    grants=grants,
+                ),
+            )
+
+        table_env = {"METADATA_TABLE": table.name}
+        functions = WorkflowFunctions(
+            ingest=function(
+                "ingest",
+                "ingest.handlers.ingest_handler",
+                packages.ingest,
+                {**table_env, "CHUNK_BYTES": str(config.chunk_mb << 20)},
+                [raw.grant_read("raw/"), table.grant_read_write()],
+            ),
+            transform=function(
+                "transform",
+                "transform.handler.lambda_handler",
+                packages.transform,
+                {
+                    **table_env,
+                    "PROCESSED_BUCKET": processed.name,
+                    "QUARANTINE_BUCKET": quarantine.name,
+                },
+                [
+                    raw.grant_read("raw/"),
+                    processed.grant_write("processed/"),
+                    quarantine.grant_write("quarantine/"),
+                    table.grant_read_write(),
+                ],
+            ),
+            finalize=function(
+                "finalize",
+                "ingest.handlers.finalize_handler",
+                packages.ingest,
+                table_env,
+                [table.grant_read_write()],
+            ),
+            notify=function(
+                "notify",
+                "notify.handler.lambda_handler",
+                packages.notify,
+                {
+                    "PIPELINE_ENV": config.environment,
+                    "PROCESSED_BUCKET": processed.name,
+                    "QUARANTINE_BUCKET": quarantine.name,
+                },
+                [],
+            ),
+        )
+        workflow = PipelineWorkflow(
+            self,
+            "workflow",
+            naming=naming,
+            functions=functions,
+            topic=topic,
+            raw_bucket_name=raw.name,
+            max_concurrency=config.map_max_concurrency,
+            log_retention_days=config.log_retention_days,
+            log_key_arn=key.arn,
+        )
+        ExportedValues(
+            self,
+            "exports",
+            naming=naming,
+            stack=NAME,
+            values={
+                "state_machine_arn": workflow.arn,
+                "layer_arn": layer.arn,
+                **{
+                    f"{name}_function_name": fn.function.function_name
+                    for name, fn in vars(functions).items()
+                },
+            },
+        )

@@ -1,0 +1,91 @@
+"""Running Terraform on synthesized stacks, offline where a provider mirror exists.
+
+Provider installation follows Terraform's own CLI configuration: with
+``PIPELINE_TF_PROVIDER_MIRROR`` set (a directory laid out as
+``registry.terraform.io/hashicorp/aws/<version>/<os_arch>/``), a generated CLI config installs
+``hashicorp/aws`` from that filesystem mirror and everything else from the registry; without
+it, the caller's own ``TF_CLI_CONFIG_FILE`` (or the public registry) applies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+MIRROR_VARIABLE = "PIPELINE_TF_PROVIDER_MIRROR"
+BINARY_VARIABLE = "TERRAFORM_BIN"
+
+
+class TerraformError(RuntimeError):
+    pass
+
+
+def find_terraform() -> str:
+    explicit = os.environ.get(BINARY_VARIABLE)
+    if explicit:
+        if not (Path(explicit).is_file() and os.access(explicit, os.X_OK)):
+            raise TerraformError(f"{BINARY_VARIABLE}={explicit} is not an executable file")
+        return explicit
+    found = shutil.which("terraform")
+    if found is None:
+        raise TerraformError(
+            "terraform (1.5+) is not on PATH: install it (https://developer.hashicorp.com/terraform/install, "
+            f"or your package manager), or set {BINARY_VARIABLE}=/path/to/terraform"
+        )
+    return found
+
+
+def cli_config(mirror: Path, config_dir: Path) -> Path:
+    """A Terraform CLI config that takes hashicorp/aws from ``mirror``."""
+    if not (mirror / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        raise TerraformError(
+            f"{MIRROR_VARIABLE}={mirror} has no registry.terraform.io/hashicorp/aws/ inside: "
+            "point it at a directory made by `terraform providers mirror`"
+        )
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "terraform.rc"
+    path.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
+        "}\n"
+    )
+    return path
+
+
+@dataclass(frozen=True)
+class Terraform:
+    binary: str
+    env: dict[str, str]
+
+    @classmethod
+    def configured(cls, work_dir: Path) -> Terraform:
+        env = dict(os.environ)
+        env.setdefault("TF_IN_AUTOMATION", "1")
+        env["CHECKPOINT_DISABLE"] = "1"
+        mirror = os.environ.get(MIRROR_VARIABLE)
+        if mirror:
+            env["TF_CLI_CONFIG_FILE"] = str(cli_config(Path(mirror), work_dir))
+        elif env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).is_file():
+            env.pop("TF_CLI_CONFIG_FILE")  # a dangling setting only produces warnings
+        env["TF_PLUGIN_CACHE_DIR"] = str(work_dir / "plugin-cache")
+        (work_dir / "plugin-cache").mkdir(parents=True, exist_ok=True)
+        return cls(find_terraform(), env)
+
+    def run(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(  # - a fixed binary and our own arguments
+            [self.binary, *args],
+            cwd=stack_dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise TerraformError(
+                f"terraform {' '.join(args)} failed in {stack_dir} (exit {result.returncode}):\n{result.stderr[-4000:] or result.stdout[-4000:]}"
+            )
+        return result
