@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 
@@ -16,10 +18,24 @@ class Artifact:
         if not self.path.is_file():
             raise FileNotFoundError(
                 f"deployment package {self.path} does not exist: build it with "
-                "`./pants package services:: libs/shared::` (see docs/deployment.md)"
+                "`./pants package services:: libs/shared:layer` (see docs/deployment.md)"
             )
+        if not zipfile.is_zipfile(self.path):
+            raise ValueError(f"deployment package {self.path} is not a zip file")
+
+    @cached_property
+    def content_sha256(self) -> str:
+        """sha256 over the entries' names and bytes, in name order: the same code gives the same
+        hash whatever the zip's timestamps, so Terraform updates a function or layer only when
+        its code changed."""
+        digest = hashlib.sha256()
+        with zipfile.ZipFile(self.path) as archive:
+            for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                digest.update(info.filename.encode() + b"\0")
+                if not info.is_dir():
+                    digest.update(hashlib.sha256(archive.read(info)).digest())
+        return digest.hexdigest()
 
     @property
-    def sha256_base64(self) -> str:
-        """Terraform's ``source_code_hash``: a function or layer changes only when this does."""
-        return base64.b64encode(hashlib.sha256(self.path.read_bytes()).digest()).decode()
+    def source_code_hash(self) -> str:
+        return base64.b64encode(bytes.fromhex(self.content_sha256)).decode()

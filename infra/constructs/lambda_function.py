@@ -136,7 +136,7 @@ class PipelineFunction(Construct):
             architectures=[ARCHITECTURE],
             handler=props.handler,
             filename=code.path,
-            source_code_hash=props.package.sha256_base64,
+            source_code_hash=props.package.source_code_hash,
             layers=[props.layer.arn],
             memory_size=props.settings.memory_mb,
             timeout=props.settings.timeout_s,

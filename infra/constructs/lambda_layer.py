@@ -1,9 +1,14 @@
-"""The shared Lambda layer (libs/shared and the third-party runtime dependencies), arm64."""
+"""The shared Lambda layer (libs/shared and the third-party runtime dependencies), arm64.
+
+The layer is over Lambda's 50 MB direct-upload limit, so it goes through the artifacts bucket
+under a content-addressed key: a new layer version is published only when its content changed.
+"""
 
 from __future__ import annotations
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
 from infra.constructs.artifact import Artifact
@@ -15,15 +20,26 @@ ARCHITECTURE = "arm64"
 class SharedLayer(Construct):
     layer: LambdaLayerVersion
 
-    def __init__(self, scope: Construct, id: str, *, name: str, package: Artifact) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, name: str, package: Artifact, artifacts_bucket: str
+    ) -> None:
         super().__init__(scope, id)
         asset = TerraformAsset(self, "package", path=str(package.path), type=AssetType.FILE)
+        upload = S3Object(
+            self,
+            "upload",
+            bucket=artifacts_bucket,
+            key=f"layers/{name}/{package.content_sha256}.zip",
+            source=asset.path,
+            source_hash=package.content_sha256,
+        )
         self.layer = LambdaLayerVersion(
             self,
             "layer",
             layer_name=name,
-            filename=asset.path,
-            source_code_hash=package.sha256_base64,
+            s3_bucket=upload.bucket,
+            s3_key=upload.key,
+            source_code_hash=package.source_code_hash,
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="pipeline_shared + aws-lambda-powertools, pyarrow, boto3 (arm64)",

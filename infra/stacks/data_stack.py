@@ -15,6 +15,8 @@ from infra.stacks.base import EnvironmentStack
 
 NAME = "data"
 BUCKETS = ("raw", "processed", "quarantine")
+# Deployment packages too large for a direct upload (the layer), content-addressed keys.
+ARTIFACTS = "artifacts"
 
 
 def bucket_name(config: EnvironmentConfig, role: str) -> str:
@@ -44,7 +46,7 @@ class DataStack(EnvironmentStack):
                 adopt_existing=role in config.existing_buckets,
                 event_bridge=role == "raw",
             )
-            for role in BUCKETS
+            for role in (*BUCKETS, ARTIFACTS)
         }
         table = MetadataTable(
             self,

@@ -67,6 +67,7 @@ class PipelineStack(EnvironmentStack):
             "layer",
             name=naming.name("pipeline-shared", kind="lambda"),
             package=packages.layer,
+            artifacts_bucket=data.get(f"{data_stack.ARTIFACTS}_bucket_name"),
         )
 
         def function(service: str, handler: str, package: Artifact, environment: dict[str, str], grants: list) -> PipelineFunction:  # type: ignore[type-arg]

@@ -53,7 +53,7 @@ def test_buckets_are_private_encrypted_versioned_tiered_and_tls_only(
 ) -> None:
     s = synthesized[env]
     buckets = s.resources("aws_s3_bucket")
-    assert len(buckets) == 3 and all(b["force_destroy"] is True for b in buckets.values())
+    assert len(buckets) == 4 and all(b["force_destroy"] is True for b in buckets.values())
     for block in s.resources("aws_s3_bucket_public_access_block").values():
         assert all(
             block[k] is True
@@ -94,6 +94,7 @@ def test_prod_adopts_its_legacy_bucket_names(prod: Synthesized) -> None:
         "fin-transactions-raw-prod-use2",
         "fin-transactions-processed-prod-use2",
         "txn-quarantine-prod-p01",
+        "txn-artifacts-prod-p01",
     }
     assert "import" not in prod.stacks["data"]  # moved to HCL for checkov (infra/app.py)
     adopted = (prod.out / "stacks" / "data" / "imports.tf").read_text()
