@@ -32,9 +32,10 @@ class Packages:
     notify: Artifact
 
     @classmethod
-    def from_dir(cls, root: Path) -> Packages:
+    def from_dir(cls, root: Path, *, layer: str = "layer.zip") -> Packages:
+        """``layer``: ``layer-host.zip`` for the local emulator, which runs handlers here."""
         return cls(
-            layer=Artifact(root / "libs.shared" / "layer.zip"),
+            layer=Artifact(root / "libs.shared" / layer),
             ingest=Artifact(root / "services.ingest" / "lambda.zip"),
             transform=Artifact(root / "services.transform" / "lambda.zip"),
             notify=Artifact(root / "services.notify" / "lambda.zip"),

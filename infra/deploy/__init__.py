@@ -1,0 +1,1 @@
+"""Deploying an environment's stacks with Terraform: in order, only what changed."""

@@ -1,0 +1,129 @@
+"""The local AWS emulator: moto's server in a background process of our own, with the shims.
+
+    python -m infra.local.emulator serve --port 0 --state-dir DIR    (started by the deploy tool)
+
+It runs detached so that ``envs/local:deploy`` can return and ``envs/local:destroy`` (or the
+next deploy, for changed-only redeploys) finds the same emulator through ``DIR/emulator.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+INFO_FILE = "emulator.json"
+
+
+@dataclass(frozen=True)
+class Emulator:
+    url: str
+    pid: int
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2):
+                return True
+        except OSError:
+            return False
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(port: int, state_dir: Path) -> None:
+    """Run moto with the pipeline's shims until SIGTERM; write DIR/emulator.json once ready."""
+    port = port or _free_port()
+    os.environ["MOTO_PORT"] = str(port)  # Step Functions tasks call back into this server
+    from moto.core.config import default_user_config
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    from infra.local import shims
+    from infra.local.handler_runner import HandlerRunner
+
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    url = f"http://127.0.0.1:{port}"
+    shims.install_all(HandlerRunner(endpoint=url, work_dir=state_dir / "lambda-code"))
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    (state_dir / INFO_FILE).write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    stopped.wait()
+    server.stop()
+
+
+def running(state_dir: Path) -> Emulator | None:
+    info = state_dir / INFO_FILE
+    if not info.is_file():
+        return None
+    data = json.loads(info.read_text())
+    emulator = Emulator(url=data["url"], pid=int(data["pid"]))
+    return emulator if emulator.healthy() else None
+
+
+def start(state_dir: Path, *, timeout_s: float = 60.0) -> Emulator:
+    """A running emulator for ``state_dir``: the existing one, or a new detached one."""
+    existing = running(state_dir)
+    if existing:
+        return existing
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / INFO_FILE).unlink(missing_ok=True)
+    log = (state_dir / "emulator.log").open("ab")
+    process = subprocess.Popen(  # - this interpreter, our own module
+        [sys.executable, "-m", "infra.local.emulator", "serve", "--state-dir", str(state_dir)],
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the local AWS emulator exited ({process.returncode}): see {state_dir / 'emulator.log'}"
+            )
+        emulator = running(state_dir)
+        if emulator:
+            return emulator
+        time.sleep(0.2)  # polling the emulator's readiness file and health endpoint
+    process.terminate()
+    raise RuntimeError(
+        f"the local AWS emulator did not start within {timeout_s:.0f} s: see {state_dir / 'emulator.log'}"
+    )
+
+
+def stop(state_dir: Path) -> bool:
+    emulator = running(state_dir)
+    (state_dir / INFO_FILE).unlink(missing_ok=True)
+    if emulator is None:
+        return False
+    os.kill(emulator.pid, signal.SIGTERM)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="emulator")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = sub.add_parser("serve")
+    serve_cmd.add_argument("--port", type=int, default=0)
+    serve_cmd.add_argument("--state-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    serve(args.port, args.state_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""Push a sample day of generated transaction files through the deployed local pipeline.
+
+Files with good, bad and duplicate rows, a gzip file, a file that breaks the contract, and a
+replayed event; every execution is started with the event EventBridge would send (moto's
+EventBridge cannot start Step Functions: the ``eventbridge_to_sfn`` gap, see shims.py), and the
+report checks each file's accounting against what the generator wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from testkit.synthetic import GeneratedFile, write_transactions
+
+from infra.config import EnvironmentConfig
+
+DAY = dt.date(2024, 5, 1)
+
+
+@dataclass
+class FileOutcome:
+    key: str
+    expected: str  # what the pipeline should do with it
+    status: str = "PENDING"
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    duplicates: int = 0
+    chunks: int = 0
+    generated: GeneratedFile | None = None
+    execution: str = ""
+
+    @property
+    def as_expected(self) -> bool:
+        if self.expected != "SUCCEEDED":
+            return self.status == self.expected
+        g = self.generated
+        if g is None:
+            return False
+        return (
+            self.status == "SUCCEEDED"
+            and self.rows_read == g.rows
+            and self.rows_written == g.valid
+            and self.duplicates == g.duplicates
+            and self.rows_quarantined == sum(g.defects.values()) + g.wrong_field_count
+        )
+
+
+@dataclass
+class SampleDayReport:
+    files: list[FileOutcome] = field(default_factory=list)
+    processed_objects: int = 0
+    quarantine_objects: int = 0
+    alerts: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(f.as_expected for f in self.files) and len(self.alerts) == len(self.files)
+
+
+class _Aws:
+    def __init__(self, endpoint: str, region: str) -> None:
+        self.endpoint, self.region = endpoint, region
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+
+def _exports(aws: _Aws, config: EnvironmentConfig) -> dict[str, str]:
+    ssm = aws.client("ssm")
+    prefix = config.naming.ssm_path("")
+    values: dict[str, str] = {}
+    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=prefix, Recursive=True):
+        for parameter in page["Parameters"]:
+            values[parameter["Name"][len(prefix) :]] = parameter["Value"]
+    return values
+
+
+def _event(bucket: str, key: str, head: dict[str, Any], region: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": f"sample-{abs(hash(key)) % 10**8}",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "region": region,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {
+                "key": key,
+                "size": head["ContentLength"],
+                "etag": head["ETag"].strip('"'),
+                "sequencer": "0",
+            },
+            "reason": "PutObject",
+        },
+    }
+
+
+def run_sample_day(
+    endpoint: str, config: EnvironmentConfig, *, scale_mb: float = 1.0, timeout_s: float = 600
+) -> SampleDayReport:
+    started = time.perf_counter()
+    aws = _Aws(endpoint, config.region)
+    exports = _exports(aws, config)
+    raw, state_machine = exports["data/raw_bucket_name"], exports["pipeline/state_machine_arn"]
+    s3, sfn, sqs, sns = (
+        aws.client("s3"),
+        aws.client("stepfunctions"),
+        aws.client("sqs"),
+        aws.client("sns"),
+    )
+
+    # Capture the alerts as a subscriber would (removed afterwards: it is not ours to keep).
+    queue_url = sqs.create_queue(QueueName=f"sample-day-alerts-{config.naming.tail}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    subscription = sns.subscribe(
+        TopicArn=exports["data/alerts_topic_arn"], Protocol="sqs", Endpoint=queue_arn
+    )["SubscriptionArn"]
+
+    report = SampleDayReport()
+    uploads: list[tuple[FileOutcome, bytes]] = []
+    for index, (source, size_mb, defects, dups, wrong, compress) in enumerate(
+        [
+            ("card-us", 2.5, 0.01, 0.005, 0.002, False),
+            ("card-eu", 1.5, 0.02, 0.01, 0.0, True),
+            ("ach", 3.0, 0.0, 0.0, 0.001, False),
+        ]
+    ):
+        text = io.StringIO()
+        generated = write_transactions(
+            text,
+            target_bytes=int(size_mb * scale_mb * 1_000_000),
+            seed=index + 1,
+            day=DAY,
+            defect_rate=defects,
+            duplicate_rate=dups,
+            wrong_field_rate=wrong,
+        )
+        body = text.getvalue().encode()
+        key = f"raw/{source}/{DAY:%Y/%m/%d}/{source}-{DAY:%Y%m%d}.csv" + (".gz" if compress else "")
+        uploads.append(
+            (
+                FileOutcome(key=key, expected="SUCCEEDED", generated=generated),
+                gzip.compress(body, mtime=0) if compress else body,
+            )
+        )
+    uploads.append(
+        (
+            FileOutcome(key=f"raw/legacy/{DAY:%Y/%m/%d}/export.csv", expected="rejected"),
+            b"id;amount;date\n1;2;3\n",
+        )
+    )
+
+    def start(event: dict[str, Any], name: str) -> str:
+        arn = sfn.start_execution(
+            stateMachineArn=state_machine, name=name, input=json.dumps(event)
+        )["executionArn"]
+        return str(arn)
+
+    deadline = time.monotonic() + timeout_s
+
+    def settle(outcome: FileOutcome, arn: str) -> None:
+        outcome.execution = arn
+        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {arn} still running after {timeout_s:.0f} s")
+            time.sleep(0.25)  # polling the execution's status
+        output = json.loads(described.get("output") or "{}")
+        summary = (output.get("summary") or {}).get("value") or {}
+        plan = (output.get("plan") or {}).get("value") or {}
+        outcome.status = summary.get("status") or plan.get("status") or described["status"]
+        for name in ("rows_read", "rows_written", "rows_quarantined", "duplicates", "chunks"):
+            setattr(outcome, name, int(summary.get(name, 0)))
+
+    run_id = dt.datetime.now(dt.UTC).strftime("%H%M%S")
+    events, started_arns = [], []
+    for number, (outcome, body) in enumerate(uploads):
+        s3.put_object(Bucket=raw, Key=outcome.key, Body=body)
+        events.append(
+            _event(raw, outcome.key, s3.head_object(Bucket=raw, Key=outcome.key), config.region)
+        )
+        started_arns.append(start(events[-1], f"sample-{run_id}-{number}"))
+        report.files.append(outcome)
+    for (outcome, _), arn in zip(uploads, started_arns, strict=True):
+        settle(outcome, arn)
+    # The same event again, as EventBridge may deliver it twice: nothing is processed twice.
+    replay = FileOutcome(key=uploads[0][0].key, expected="duplicate")
+    report.files.append(replay)
+    settle(replay, start(events[0], f"sample-{run_id}-replay"))
+
+    report.processed_objects = s3.list_objects_v2(Bucket=exports["data/processed_bucket_name"]).get(
+        "KeyCount", 0
+    )
+    report.quarantine_objects = s3.list_objects_v2(
+        Bucket=exports["data/quarantine_bucket_name"]
+    ).get("KeyCount", 0)
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    while messages:
+        report.alerts += [json.loads(m["Body"]).get("Subject", "") for m in messages]
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+    sns.unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=queue_url)
+    report.seconds = time.perf_counter() - started
+    return report
