@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
@@ -218,7 +219,7 @@ def print_sample_day(report: SampleDayReport) -> None:
         f"processed objects: {report.processed_objects}, quarantine objects: {report.quarantine_objects}, alerts published: {len(report.alerts)}"
     )
     for subject in report.alerts:
-        console.print(f"  alert: {subject}")
+        console.print(f"  alert: {escape(subject)}")
 
 
 if __name__ == "__main__":

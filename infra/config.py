@@ -67,6 +67,12 @@ class _Section:
             raise self._fail(key, f"must be {hint or 'a non-empty string'} (got {value!r})")
         return value
 
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, f"must be true or false (got {value!r})")
+        return value
+
     def texts(self, key: str, default: list[str] | None = None) -> list[str]:
         value = self._get(key, _REQUIRED if default is None else default)
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -116,6 +122,7 @@ class EnvironmentConfig:
     existing_buckets: dict[str, str]
     pitr_recovery_days: int
     backup_retention_days: int
+    aws_backup: bool
     functions: dict[str, FunctionSettings]
     map_max_concurrency: int
     chunk_mb: int
@@ -212,6 +219,7 @@ def load_config(
     table = top.section("table", required=True)
     pitr_days = table.integer("pitr_recovery_days", 35, minimum=1, maximum=35)
     backup_days = table.integer("backup_retention_days", 35, minimum=1, maximum=36500)
+    aws_backup = table.boolean("aws_backup", True)
     table.done()
 
     functions_section = top.section("functions", required=True)
@@ -270,6 +278,7 @@ def load_config(
         existing_buckets=existing,
         pitr_recovery_days=pitr_days,
         backup_retention_days=backup_days,
+        aws_backup=aws_backup,
         functions=functions,
         map_max_concurrency=concurrency,
         chunk_mb=chunk_mb,

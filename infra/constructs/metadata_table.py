@@ -36,7 +36,7 @@ class MetadataTable(Construct):
         key: DataKey,
         pitr_recovery_days: int,
         backup_retention_days: int,
-        backup_names: tuple[str, str, str],
+        backup_names: tuple[str, str, str] | None,
     ) -> None:
         super().__init__(scope, id)
         self.table = DynamodbTable(
@@ -59,7 +59,13 @@ class MetadataTable(Construct):
             ttl=DynamodbTableTtl(attribute_name="expires_at", enabled=True),
             deletion_protection_enabled=False,
         )
-        vault_name, plan_name, role_name = backup_names
+        if backup_names is not None:
+            self._backups(key, backup_retention_days, *backup_names)
+
+    def _backups(
+        self, key: DataKey, retention_days: int, vault_name: str, plan_name: str, role_name: str
+    ) -> None:
+        """A daily AWS Backup of the table, kept ``retention_days``, beside PITR."""
         vault = BackupVault(self, "vault", name=vault_name, kms_key_arn=key.arn, force_destroy=True)
         plan = BackupPlan(
             self,
@@ -70,7 +76,7 @@ class MetadataTable(Construct):
                     rule_name="daily",
                     target_vault_name=vault.name,
                     schedule="cron(0 5 * * ? *)",
-                    lifecycle=BackupPlanRuleLifecycle(delete_after=backup_retention_days),
+                    lifecycle=BackupPlanRuleLifecycle(delete_after=retention_days),
                 )
             ],
         )

@@ -47,6 +47,7 @@ def serve(port: int, state_dir: Path) -> None:
     """Run moto with the pipeline's shims until SIGTERM; write DIR/emulator.json once ready."""
     port = port or _free_port()
     os.environ["MOTO_PORT"] = str(port)  # Step Functions tasks call back into this server
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AWS-managed policies can be attached
     from moto.core.config import default_user_config
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 

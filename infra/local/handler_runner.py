@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -57,19 +58,21 @@ class HandlerRunner:
         self.endpoint = endpoint
         self.work_dir = work_dir
         self.python: str = python or str(getattr(sys, "_base_executable", None) or sys.executable)
-        self.invocations = 0
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
 
     def _unpack(self, data: bytes) -> Path:
+        """Unpack once per content; concurrent invocations (a Map) wait for the first."""
         target = self.work_dir / hashlib.sha256(data).hexdigest()[:16]
-        if not (target / ".complete").exists():
-            target.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                archive.extractall(target)
-            (target / ".complete").touch()
+        with self._lock:
+            if not target.is_dir():
+                partial = Path(tempfile.mkdtemp(dir=self.work_dir, prefix=".unpacking-"))
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    archive.extractall(partial)
+                partial.rename(target)
         return target
 
     def __call__(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:
-        self.invocations += 1
         code_dir = self._unpack(function.code_bytes)
         backend = get_backend(function.account_id, function.region)
         layer_dirs = []

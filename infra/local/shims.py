@@ -6,12 +6,19 @@ fails once moto supports the call itself: then delete the shim.
   tests check the definition.
 - ``sfn_list_versions``: ``ListStateMachineVersions`` is not routed (the provider reads it);
   answer "no versions" (we never publish versions).
+- ``s3_policy_conditions``: moto applies a bucket-policy statement whatever its ``Bool``
+  condition says, so our TLS-only policy (Deny when ``aws:SecureTransport`` is false) denies
+  every request. Drop the statements whose ``Bool`` conditions do not hold, with the loopback
+  emulator counted as secure transport; everything else is moto's own evaluation.
+- ``eventbridge_to_sfn`` (in sample_day.py, not a patch): moto's EventBridge cannot start a
+  Step Functions execution; the sample day starts each one with the event EventBridge sends.
 - ``lambda_runs_real_handlers``: moto cannot run Lambda code without Docker; run the function's
   real handler from its deployed package and layers, in a subprocess (handler_runner).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +43,36 @@ def sfn_list_versions() -> None:
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions  # type: ignore[attr-defined]
 
 
+# The request context the emulator stands for: loopback, so as good as TLS.
+S3_REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+
+
+def _bool_conditions_hold(statement: dict[str, Any]) -> bool:
+    for key, expected in statement.get("Condition", {}).get("Bool", {}).items():
+        actual = S3_REQUEST_CONTEXT.get(key)
+        if actual is not None and str(expected).lower() != actual:
+            return False
+    return True
+
+
+def s3_policy_conditions() -> None:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        statements = json.loads(self.policy)["Statement"]
+        statements = statements if isinstance(statements, list) else [statements]
+        applicable = [s for s in statements if _bool_conditions_hold(s)]
+        if not applicable:
+            return PermissionResult.NEUTRAL
+        policy = IAMPolicy(json.dumps({"Version": "2012-10-17", "Statement": applicable}))
+        return policy.is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
 def lambda_runs_real_handlers(invoke: Invoker) -> None:
     """``invoke(function, event)`` replaces moto's Docker-based ``_invoke_lambda``."""
 
@@ -48,4 +85,5 @@ def lambda_runs_real_handlers(invoke: Invoker) -> None:
 def install_all(invoke: Invoker) -> None:
     sfn_validate_definition()
     sfn_list_versions()
+    s3_policy_conditions()
     lambda_runs_real_handlers(invoke)

@@ -48,8 +48,11 @@ class EnvironmentStack(TerraformStack):
                 skip_metadata_api_check="true",
                 s3_use_path_style=True,
                 max_retries=2,
+                # Python spells the provider's `lambda` setting `lambda_` (a keyword).
                 endpoints=[
-                    AwsProviderEndpoints(**{service: endpoint for service in EMULATED_SERVICES})
+                    AwsProviderEndpoints(
+                        **{f"{s}_" if s == "lambda" else s: endpoint for s in EMULATED_SERVICES}
+                    )
                 ],
             )
         else:

@@ -56,9 +56,13 @@ class DataStack(EnvironmentStack):
             pitr_recovery_days=config.pitr_recovery_days,
             backup_retention_days=config.backup_retention_days,
             backup_names=(
-                naming.name("pipeline-vault", kind="backup"),
-                naming.name("pipeline-backup", kind="backup"),
-                naming.name("pipeline-backup-role", kind="iam-role"),
+                (
+                    naming.name("pipeline-vault", kind="backup"),
+                    naming.name("pipeline-backup", kind="backup"),
+                    naming.name("pipeline-backup-role", kind="iam-role"),
+                )
+                if config.aws_backup
+                else None
             ),
         )
         topic = AlertTopic(

@@ -34,6 +34,7 @@ class Packages:
     @classmethod
     def from_dir(cls, root: Path, *, layer: str = "layer.zip") -> Packages:
         """``layer``: ``layer-host.zip`` for the local emulator, which runs handlers here."""
+        root = root.resolve()  # cdktf resolves relative asset paths against a cdktf.json
         return cls(
             layer=Artifact(root / "libs.shared" / layer),
             ingest=Artifact(root / "services.ingest" / "lambda.zip"),
@@ -122,8 +123,8 @@ class PipelineStack(EnvironmentStack):
                 "finalize",
                 "ingest.handlers.finalize_handler",
                 packages.ingest,
-                table_env,
-                [table.grant_read_write()],
+                {**table_env, "PROCESSED_BUCKET": processed.name},
+                [processed.grant_read("processed/"), processed.grant_write("processed/"), table.grant_read_write()],
             ),
             notify=function(
                 "notify",

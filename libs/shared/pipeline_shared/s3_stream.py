@@ -16,18 +16,12 @@ from botocore.exceptions import (
     ReadTimeoutError,
     ResponseStreamingError,
 )
-from urllib3.exceptions import ProtocolError
 
 from pipeline_shared import aws
 from pipeline_shared.retry import RetriesExhausted, call_with_backoff
 
-_STREAM_ERRORS = (
-    ConnectionError,
-    IncompleteReadError,
-    ReadTimeoutError,
-    ResponseStreamingError,
-    ProtocolError,
-)
+# botocore wraps urllib3's broken-stream errors as ResponseStreamingError.
+_STREAM_ERRORS = (ConnectionError, IncompleteReadError, ReadTimeoutError, ResponseStreamingError)
 
 
 class S3RangeReader(io.RawIOBase):

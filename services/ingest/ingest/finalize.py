@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
+from ingest.cross_chunk import CrossChunkResult
 from pipeline_shared.metadata import FAILED, REGISTERED, SUCCEEDED, MetadataTable
 from pipeline_shared.observability import MetricUnit, metrics
 
 COUNTS = ("rows_read", "rows_written", "rows_quarantined", "duplicates", "bytes_read")
 
 
+DUPLICATE = "duplicate transaction_id (first occurrence kept)"
+
+
 def finalize_run(
-    plan: dict[str, Any], results: list[dict[str, Any]], *, table: MetadataTable
+    plan: dict[str, Any],
+    results: list[dict[str, Any]],
+    *,
+    table: MetadataTable,
+    dedupe: Callable[[list[dict[str, Any]]], CrossChunkResult],
 ) -> dict[str, Any]:
     """The run summary notify turns into a message; the file record gets the same totals."""
     totals = {name: sum(int(r.get(name, 0)) for r in results) for name in COUNTS}
     reasons: Counter[str] = Counter()
     for result in results:
         reasons.update(result.get("reasons", {}))
+    cross_chunk = dedupe(results)
+    if cross_chunk.removed:
+        totals["rows_written"] -= cross_chunk.removed
+        totals["duplicates"] += cross_chunk.removed
+        reasons[DUPLICATE] += cross_chunk.removed
     balanced = (
         totals["rows_read"]
         == totals["rows_written"] + totals["rows_quarantined"] + totals["duplicates"]
@@ -38,6 +52,7 @@ def finalize_run(
             "status": status,
             **totals,
             "reasons": dict(reasons),
+            "cross_chunk_duplicates_checked": cross_chunk.checked,
             **({"reason": problem} if problem else {}),
         },
     )
@@ -56,6 +71,7 @@ def finalize_run(
         "chunks": len(results),
         **totals,
         "reasons": dict(reasons.most_common(10)),
+        "cross_chunk_duplicates_checked": cross_chunk.checked,
         "outputs": sorted({o for r in results for o in r.get("outputs", [])}),
         "quarantine_outputs": sorted({o for r in results for o in r.get("quarantine_outputs", [])}),
     }

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ingest.cross_chunk import remove_cross_chunk_duplicates
 from ingest.finalize import finalize_run, record_failure
 from ingest.plan import ingest_object
 from ingest.settings import Settings
+from pipeline_shared import aws
 from pipeline_shared.metadata import MetadataTable
 from pipeline_shared.observability import logger, metrics
+from pipeline_shared.retry import call_with_backoff
 
 
 @functools.cache
@@ -48,4 +52,29 @@ def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str,
         plan, results = event["plan"], event["results"]
     except KeyError as error:
         raise ValueError(f"finalize input lacks {error}: expected plan and results") from None
-    return finalize_run(plan, results, table=table)
+    config = settings()
+    if config.processed_bucket is None:
+        raise ValueError(
+            "PROCESSED_BUCKET is not set: the finalize function removes cross-chunk duplicates there"
+        )
+    bucket = config.processed_bucket
+
+    def read(key: str) -> bytes:
+        return bytes(
+            call_with_backoff(lambda: aws.s3().get_object(Bucket=bucket, Key=key))["Body"].read()
+        )
+
+    def write(key: str, data: bytes) -> None:
+        call_with_backoff(lambda: aws.s3().put_object(Bucket=bucket, Key=key, Body=data))
+
+    return finalize_run(
+        plan,
+        results,
+        table=table,
+        dedupe=partial(
+            remove_cross_chunk_duplicates,
+            read=read,
+            write=write,
+            max_rows=config.cross_chunk_max_rows,
+        ),
+    )

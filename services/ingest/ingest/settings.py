@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,7 +12,9 @@ from pipeline_shared.config import env_int, env_str
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     metadata_table: str
+    processed_bucket: str | None  # finalize only: where cross-chunk duplicates are removed
     chunk_bytes: int
+    cross_chunk_max_rows: int
     max_file_bytes: int
     boundary_window_bytes: int = 64 << 10
 
@@ -19,6 +22,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         return cls(
             metadata_table=env_str("METADATA_TABLE", environ),
+            processed_bucket=(os.environ if environ is None else environ).get("PROCESSED_BUCKET")
+            or None,
+            cross_chunk_max_rows=env_int(
+                "CROSS_CHUNK_MAX_ROWS", 50_000_000, minimum=0, maximum=500_000_000, environ=environ
+            ),
             chunk_bytes=env_int(
                 "CHUNK_BYTES", 256 << 20, minimum=1 << 20, maximum=4 << 30, environ=environ
             ),

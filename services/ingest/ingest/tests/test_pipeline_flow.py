@@ -7,6 +7,8 @@ import io
 from typing import Any
 
 import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from testkit.aws import REGION, Resources
 from testkit.synthetic import write_transactions
@@ -70,17 +72,32 @@ def test_multi_chunk_file_is_processed_once_and_balances(
 ) -> None:
     text = io.StringIO()
     generated = write_transactions(
-        text, target_bytes=3_500_000, seed=3, defect_rate=0.01, wrong_field_rate=0.002
+        text,
+        target_bytes=3_500_000,
+        seed=3,
+        defect_rate=0.01,
+        duplicate_rate=0.01,
+        wrong_field_rate=0.002,
     )
     event = _object_created(pipeline_aws, "raw/bank/2024/05/01/day.csv", text.getvalue().encode())
     summary = _run(handlers, event)
     assert summary["status"] == "SUCCEEDED"
     assert summary["chunks"] >= 3
+    assert summary["cross_chunk_duplicates_checked"] is True
     assert summary["rows_read"] == generated.rows
     assert summary["rows_written"] == generated.valid
+    assert summary["duplicates"] == generated.duplicates  # across chunks too
     assert (
         summary["rows_quarantined"] == sum(generated.defects.values()) + generated.wrong_field_count
     )
+    s3 = boto3.client("s3", region_name=REGION)
+    ids: list[str] = []
+    for key in summary["outputs"]:
+        body = s3.get_object(Bucket=pipeline_aws.processed_bucket, Key=key)["Body"].read()
+        ids += (
+            pq.read_table(pa.BufferReader(body), columns=["transaction_id"]).column(0).to_pylist()
+        )
+    assert len(ids) == len(set(ids)) == generated.valid
     record = MetadataTable(pipeline_aws.metadata_table).get_file(
         bucket=pipeline_aws.raw_bucket,
         key="raw/bank/2024/05/01/day.csv",
