@@ -61,9 +61,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def package(env: str) -> Path:
-    """Build the packages with Pants (a nested run, so without the daemon the outer run holds)."""
+    """Build the packages with Pants. This runs inside `./pants run`, whose daemon is busy, so
+    the nested call uses a daemon of its own (warm after the first deploy: ~4 s, not ~15 s)."""
     layer = "libs/shared:layer-host" if env == "local" else "libs/shared:layer"
-    command = ["./pants", "--no-pantsd", "package", *FUNCTION_TARGETS, layer]
+    command = [
+        "./pants",
+        "--pants-subprocessdir=.pants.d/deploy-pantsd",
+        "package",
+        *FUNCTION_TARGETS,
+        layer,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"`{' '.join(command)}` failed:\n{result.stderr[-3000:]}")

@@ -138,6 +138,7 @@ def run_sample_day(
     )["SubscriptionArn"]
 
     report = SampleDayReport()
+    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     uploads: list[tuple[FileOutcome, bytes]] = []
     for index, (source, size_mb, defects, dups, wrong, compress) in enumerate(
         [
@@ -157,7 +158,8 @@ def run_sample_day(
             wrong_field_rate=wrong,
         )
         body = text.getvalue().encode()
-        key = f"raw/{source}/{DAY:%Y/%m/%d}/{source}-{DAY:%Y%m%d}.csv" + (".gz" if compress else "")
+        # A new name per run: the same file again would (rightly) be ignored as a duplicate.
+        key = f"raw/{source}/{DAY:%Y/%m/%d}/{source}-{run_id}.csv" + (".gz" if compress else "")
         uploads.append(
             (
                 FileOutcome(key=key, expected="SUCCEEDED", generated=generated),
@@ -192,7 +194,6 @@ def run_sample_day(
         for name in ("rows_read", "rows_written", "rows_quarantined", "duplicates", "chunks"):
             setattr(outcome, name, int(summary.get(name, 0)))
 
-    run_id = dt.datetime.now(dt.UTC).strftime("%H%M%S")
     events, started_arns = [], []
     for number, (outcome, body) in enumerate(uploads):
         s3.put_object(Bucket=raw, Key=outcome.key, Body=body)

@@ -124,7 +124,11 @@ class PipelineStack(EnvironmentStack):
                 "ingest.handlers.finalize_handler",
                 packages.ingest,
                 {**table_env, "PROCESSED_BUCKET": processed.name},
-                [processed.grant_read("processed/"), processed.grant_write("processed/"), table.grant_read_write()],
+                [
+                    processed.grant_read("processed/"),
+                    processed.grant_write("processed/"),
+                    table.grant_read_write(),
+                ],
             ),
             notify=function(
                 "notify",
