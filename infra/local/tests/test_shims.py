@@ -1,0 +1,146 @@
+"""Each emulator gap, shown still open in moto (these tests fail once moto fixes it: then
+delete the shim), and each shim, shown closing it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+from moto.stepfunctions.responses import StepFunctionResponse
+
+from infra.local import shims
+
+REGION = "us-east-2"
+DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+TLS_ONLY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::b-local-x", "arn:aws:s3:::b-local-x/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def unpatched() -> Iterator[None]:
+    """Moto's own classes, restored after a shim test."""
+    saved = (
+        StepFunctionResponse.__dict__.get("validate_state_machine_definition"),
+        StepFunctionResponse.__dict__.get("list_state_machine_versions"),
+        LambdaFunction._invoke_lambda,
+    )
+    from moto.s3.models import FakeBucket
+
+    saved_permission = FakeBucket.get_permission
+    yield
+    for name, original in zip(
+        ("validate_state_machine_definition", "list_state_machine_versions"), saved[:2], strict=True
+    ):
+        if original is None and hasattr(StepFunctionResponse, name):
+            delattr(StepFunctionResponse, name)
+    LambdaFunction._invoke_lambda = saved[2]  # type: ignore[method-assign]
+    FakeBucket.get_permission = saved_permission  # type: ignore[method-assign]
+
+
+def test_moto_still_lacks_validate_state_machine_definition(aws: None, unpatched: None) -> None:
+    assert not hasattr(StepFunctionResponse, "validate_state_machine_definition")
+    shims.sfn_validate_definition()
+    result = boto3.client("stepfunctions").validate_state_machine_definition(definition=DEFINITION)
+    assert result["result"] == "OK"
+
+
+def test_moto_still_lacks_list_state_machine_versions(aws: None, unpatched: None) -> None:
+    assert not hasattr(StepFunctionResponse, "list_state_machine_versions")
+    shims.sfn_list_versions()
+    sfn = boto3.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="m", definition=DEFINITION, roleArn="arn:aws:iam::123456789012:role/r"
+    )["stateMachineArn"]
+    assert sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"] == []
+
+
+def test_moto_still_denies_everything_under_a_tls_only_policy(aws: None, unpatched: None) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="b-local-x", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_policy(Bucket="b-local-x", Policy=TLS_ONLY)
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends["123456789012"]["aws"].buckets["b-local-x"]
+    assert (
+        bucket.get_permission("s3:PutObject", "arn:aws:s3:::b-local-x/k") == PermissionResult.DENIED
+    )  # the gap
+    shims.s3_policy_conditions()
+    assert (
+        bucket.get_permission("s3:PutObject", "arn:aws:s3:::b-local-x/k")
+        == PermissionResult.NEUTRAL
+    )
+
+
+def test_lambda_shim_routes_invocations_to_the_runner(aws: None, unpatched: None) -> None:
+    seen = []
+
+    def runner(function: LambdaFunction, event: object) -> tuple[str, bool, str]:
+        seen.append((function.function_name, event))
+        return json.dumps({"ran": function.handler}), False, ""
+
+    shims.lambda_runs_real_handlers(runner)
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    import io
+    import zipfile
+
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("h.py", "def handler(e, c): return 1\n")
+    lam = boto3.client("lambda")
+    lam.create_function(
+        FunctionName="f-local-x",
+        Runtime="python3.12",
+        Role=role,
+        Handler="h.handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+    result = lam.invoke(FunctionName="f-local-x", Payload=json.dumps({"a": 1}))
+    assert json.loads(result["Payload"].read()) == {"ran": "h.handler"}
+    assert seen == [("f-local-x", {"a": 1})]
+
+
+def test_eventbridge_still_cannot_start_step_functions(aws: None) -> None:
+    """The sample day starts executions itself (eventbridge_to_sfn): EventBridge can't here."""
+    events, sfn = boto3.client("events"), boto3.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="m", definition=DEFINITION, roleArn="arn:aws:iam::123456789012:role/r"
+    )["stateMachineArn"]
+    events.put_rule(Name="r", EventPattern=json.dumps({"source": ["app"]}))
+    events.put_targets(
+        Rule="r", Targets=[{"Id": "1", "Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/r"}]
+    )
+    with contextlib.suppress(ClientError, NotImplementedError):  # errors say "not supported" too
+        events.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": "{}"}])
+    assert sfn.list_executions(stateMachineArn=arn)["executions"] == []
