@@ -5,33 +5,27 @@ order, skipping stacks unchanged since the last successful deploy.
     (extra flags after --, e.g. ./pants run envs/dev:deploy -- --suffix alice --force)
 
 The local environment starts its own AWS emulator (infra/local), deploys into it and pushes a
-sample day of files through the pipeline.
+sample day of files through the pipeline; its destroy removes everything and stops it.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import subprocess
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
-from infra.app import STACK_ORDER, build_app, synthesize
-from infra.config import ConfigError, EnvironmentConfig, load_config
-from infra.deploy.orchestrator import DeployFailed, StackResult, deploy_stacks, destroy_stacks
-from infra.deploy.record import DeployRecord, FileRecord, S3Record
+from infra.config import ConfigError, load_config
+from infra.deploy.environment import Outcome, run_environment
+from infra.deploy.orchestrator import DeployFailed, StackResult
+from infra.local.sample_day import SampleDayReport
 from infra.naming import ENVIRONMENTS
-from infra.stacks.pipeline_stack import Packages
-from infra.terraform import Terraform, TerraformError
-
-if TYPE_CHECKING:
-    from infra.local.sample_day import SampleDayReport
+from infra.terraform import TerraformError
 
 console = Console(stderr=True)
 FUNCTION_TARGETS = ("services/ingest:lambda", "services/transform:lambda", "services/notify:lambda")
@@ -77,24 +71,10 @@ def package(env: str) -> Path:
     return Path("dist")
 
 
-def state_dir(config: EnvironmentConfig) -> Path:
-    return Path(".terraform-state") / f"{config.environment}-{config.suffix}"
-
-
-def record_for(config: EnvironmentConfig) -> DeployRecord:
-    if config.state_bucket:
-        key = f"pipeline/{config.environment}/{config.suffix}/deploy-record.json"
-        return S3Record(config.state_bucket, key, config.region)
-    return FileRecord(state_dir(config) / "deploy-record.json")
-
-
 def results_table(results: list[StackResult], timings: dict[str, float]) -> Table:
     table = Table(title="deploy summary")
     for column in ("stack", "result", "added", "changed", "destroyed", "seconds"):
-        table.add_column(
-            column,
-            justify="right" if column in ("added", "changed", "destroyed", "seconds") else "left",
-        )
+        table.add_column(column, justify="left" if column in ("stack", "result") else "right")
     for r in results:
         table.add_row(
             r.stack, r.action, str(r.added), str(r.changed), str(r.destroyed), f"{r.seconds:.1f}"
@@ -102,97 +82,6 @@ def results_table(results: list[StackResult], timings: dict[str, float]) -> Tabl
     for step, seconds in timings.items():
         table.add_row(f"[dim]{step}[/dim]", "", "", "", "", f"{seconds:.1f}")
     return table
-
-
-def main(argv: list[str] | None = None) -> int:  # - one linear script
-    args = parse_args(argv)
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    try:
-        config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
-        states = state_dir(config).resolve()
-        endpoint = None
-        if config.environment == "local":
-            from infra.local import emulator
-
-            if args.command == "destroy" and emulator.running(states) is None:
-                console.print("[yellow]no local emulator is running: nothing to destroy[/yellow]")
-                return 0
-            fresh = emulator.running(states) is None
-            endpoint = emulator.start(states).url
-            if fresh:  # a new emulator holds nothing: forget state and record of the old one
-                for stale in states.glob("*.tfstate*"):
-                    stale.unlink()
-                (states / "deploy-record.json").unlink(missing_ok=True)
-            console.print(f"local AWS emulator: {endpoint}")
-        config = dataclasses.replace(config, aws_endpoint=endpoint)
-
-        step = time.perf_counter()
-        packages_dir = args.packages or package(config.environment)
-        timings["package"] = time.perf_counter() - step
-        step = time.perf_counter()
-        layer = "layer-host.zip" if config.environment == "local" else "layer.zip"
-        out = Path("dist") / "synth" / config.environment
-        app, _ = build_app(
-            config,
-            packages=Packages.from_dir(packages_dir, layer=layer),
-            outdir=out.resolve(),
-            state_dir=states,
-        )
-        synthesize(app, out)
-        timings["synth"] = time.perf_counter() - step
-
-        terraform = Terraform.configured(states / "terraform")
-        record = record_for(config)
-
-        def progress(stack: str, message: str) -> None:
-            console.print(f"[bold]{stack:>13}[/bold]  {message}")
-
-        if args.command == "destroy":
-            results = destroy_stacks(
-                out, STACK_ORDER, terraform=terraform, record=record, progress=progress
-            )
-            if config.environment == "local":
-                emulator.stop(states)
-        else:
-            results = deploy_stacks(
-                out,
-                STACK_ORDER,
-                terraform=terraform,
-                record=record,
-                apply=args.command == "deploy",
-                force=args.force,
-                progress=progress,
-            )
-        timings["terraform"] = sum(r.seconds for r in results)
-        console.print(results_table(results, timings))
-        if (
-            config.environment == "local"
-            and args.command == "deploy"
-            and not args.no_sample_day
-            and endpoint
-        ):
-            from infra.local.sample_day import run_sample_day
-
-            report = run_sample_day(endpoint, config)
-            print_sample_day(report)
-            timings["sample day"] = report.seconds
-            if not report.ok:
-                console.print("[red]the sample day did not come out as expected (see above)[/red]")
-                return 1
-    except (ConfigError, FileNotFoundError, TerraformError, RuntimeError) as error:
-        if isinstance(error, DeployFailed):
-            console.print(results_table(error.results, timings))
-            console.print(
-                f"[red]{error.result.stack} failed[/red]; earlier stacks stay recorded, re-run to resume.\n{error.result.error}"
-            )
-        else:
-            console.print(f"[red]{args.command} failed:[/red] {error}")
-        return 1
-    console.print(
-        f"{args.command} of {config.environment} ({config.suffix}) done in {time.perf_counter() - started:.1f} s"
-    )
-    return 0
 
 
 def print_sample_day(report: SampleDayReport) -> None:
@@ -211,7 +100,7 @@ def print_sample_day(report: SampleDayReport) -> None:
         table.add_column(column)
     for f in report.files:
         table.add_row(
-            f.key,
+            f.key.rsplit("/", 1)[-1],
             f.expected,
             f.status,
             str(f.rows_read),
@@ -227,6 +116,48 @@ def print_sample_day(report: SampleDayReport) -> None:
     )
     for subject in report.alerts:
         console.print(f"  alert: {escape(subject)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
+        step = time.perf_counter()
+        packages_dir = args.packages or package(config.environment)
+        timings["package"] = time.perf_counter() - step
+        outcome: Outcome = run_environment(
+            args.command,
+            config,
+            packages_dir=packages_dir,
+            synth_dir=Path("dist") / "synth" / config.environment,
+            state_dir=Path(".terraform-state") / f"{config.environment}-{config.suffix}",
+            force=args.force,
+            sample_day=not args.no_sample_day,
+            progress=lambda stack, message: console.print(f"[bold]{stack:>13}[/bold]  {message}"),
+        )
+    except DeployFailed as error:
+        console.print(results_table(error.results, timings))
+        console.print(
+            f"[red]{error.result.stack} failed[/red]; earlier stacks stay recorded, re-run to resume.\n{error.result.error}"
+        )
+        return 1
+    except (ConfigError, FileNotFoundError, ValueError, TerraformError, RuntimeError) as error:
+        console.print(f"[red]{args.command} failed:[/red] {error}")
+        return 1
+    if outcome.endpoint:
+        console.print(f"local AWS emulator: {outcome.endpoint}")
+    console.print(results_table(outcome.results, timings | outcome.timings))
+    if outcome.sample_day is not None:
+        print_sample_day(outcome.sample_day)
+        if not outcome.sample_day.ok:
+            console.print("[red]the sample day did not come out as expected (see above)[/red]")
+            return 1
+    console.print(
+        f"{args.command} of {config.environment} ({config.suffix}) done in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
 
 
 if __name__ == "__main__":

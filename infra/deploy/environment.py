@@ -1,0 +1,97 @@
+"""One environment's deploy, plan or destroy, end to end: the local emulator when the
+environment is local, synth, the stacks in order (changed-only), and the local sample day."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.app import STACK_ORDER, build_app, synthesize
+from infra.config import EnvironmentConfig
+from infra.deploy.orchestrator import Progress, StackResult, deploy_stacks, destroy_stacks
+from infra.deploy.record import DeployRecord, FileRecord, S3Record
+from infra.local.sample_day import SampleDayReport, run_sample_day
+from infra.stacks.pipeline_stack import Packages
+from infra.terraform import Terraform
+
+
+@dataclass
+class Outcome:
+    results: list[StackResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    sample_day: SampleDayReport | None = None
+    endpoint: str | None = None
+
+
+def record_for(config: EnvironmentConfig, state_dir: Path) -> DeployRecord:
+    if config.state_bucket:
+        key = f"pipeline/{config.environment}/{config.suffix}/deploy-record.json"
+        return S3Record(config.state_bucket, key, config.region)
+    return FileRecord(state_dir / "deploy-record.json")
+
+
+def run_environment(
+    command: str,
+    config: EnvironmentConfig,
+    *,
+    packages_dir: Path,
+    synth_dir: Path,
+    state_dir: Path,
+    force: bool = False,
+    sample_day: bool = True,
+    stop_emulator: bool = True,
+    progress: Progress = lambda stack, message: None,
+) -> Outcome:
+    """``command`` is deploy, plan or destroy. Raises DeployFailed with what was done."""
+    outcome = Outcome()
+    state_dir = state_dir.resolve()
+    if config.environment == "local":
+        from infra.local import emulator
+
+        if command == "destroy" and emulator.running(state_dir) is None:
+            return outcome  # nothing was deployed, or the emulator (and all it held) is gone
+        fresh = emulator.running(state_dir) is None
+        outcome.endpoint = emulator.start(state_dir).url
+        if fresh:  # a new emulator holds nothing: forget the old one's state and record
+            for stale in state_dir.glob("*.tfstate*"):
+                stale.unlink()
+            (state_dir / "deploy-record.json").unlink(missing_ok=True)
+        config = dataclasses.replace(config, aws_endpoint=outcome.endpoint)
+
+    step = time.perf_counter()
+    layer = "layer-host.zip" if config.environment == "local" else "layer.zip"
+    app, _ = build_app(
+        config,
+        packages=Packages.from_dir(packages_dir, layer=layer),
+        outdir=synth_dir.resolve(),
+        state_dir=state_dir,
+    )
+    synthesize(app, synth_dir.resolve())
+    outcome.timings["synth"] = time.perf_counter() - step
+
+    terraform = Terraform.configured(state_dir / "terraform")
+    record = record_for(config, state_dir)
+    step = time.perf_counter()
+    if command == "destroy":
+        outcome.results = destroy_stacks(
+            synth_dir, STACK_ORDER, terraform=terraform, record=record, progress=progress
+        )
+        if config.environment == "local" and stop_emulator:
+            emulator.stop(state_dir)
+    else:
+        outcome.results = deploy_stacks(
+            synth_dir,
+            STACK_ORDER,
+            terraform=terraform,
+            record=record,
+            apply=command == "deploy",
+            force=force,
+            progress=progress,
+        )
+    outcome.timings["terraform"] = time.perf_counter() - step
+    if command == "deploy" and sample_day and outcome.endpoint:
+        outcome.sample_day = run_sample_day(outcome.endpoint, config)
+        outcome.timings["sample day"] = outcome.sample_day.seconds
+    return outcome

@@ -1,0 +1,121 @@
+"""The main job, end to end: deploy the local environment on the emulator with real Terraform,
+push a sample day of files through it, redeploy with no change, destroy, and check that
+nothing is left."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+import infra  # noqa: F401
+from infra.config import EnvironmentConfig, load_config
+from infra.deploy.environment import Outcome, run_environment
+from infra.local import emulator
+
+REPO_CONFIG = Path("envs/local/config.toml")
+PACKAGES = Path()  # where Pants puts runtime_package_dependencies
+
+
+@pytest.fixture(scope="module")
+def local(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[EnvironmentConfig, Path, Path]]:
+    root = tmp_path_factory.mktemp("local-env")
+    config = load_config(REPO_CONFIG, suffix="e2e")
+    yield config, root / "synth", root / "state"
+    emulator.stop(root / "state")
+
+
+@pytest.fixture(scope="module")
+def deployed(local: tuple[EnvironmentConfig, Path, Path]) -> Outcome:
+    config, synth, state = local
+    return run_environment(
+        "deploy", config, packages_dir=PACKAGES, synth_dir=synth, state_dir=state
+    )
+
+
+def _client(endpoint: str, service: str) -> object:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-2",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def test_every_stack_is_applied(deployed: Outcome) -> None:
+    assert [(r.stack, r.action) for r in deployed.results] == [
+        ("data", "applied"),
+        ("network", "applied"),
+        ("pipeline", "applied"),
+        ("observability", "applied"),
+    ]
+    assert sum(r.added for r in deployed.results) > 100
+
+
+def test_sample_day_comes_out_as_expected(deployed: Outcome) -> None:
+    report = deployed.sample_day
+    assert report is not None
+    outcomes = {(f.key.split("/")[1], f.expected): f for f in report.files}
+    for f in report.files:
+        assert f.as_expected, f
+    assert outcomes[("card-us", "SUCCEEDED")].chunks >= 2  # the Map really split the file
+    assert (
+        outcomes[("card-us", "SUCCEEDED")].duplicates > 0
+        and outcomes[("card-us", "SUCCEEDED")].rows_quarantined > 0
+    )
+    assert outcomes[("legacy", "rejected")].status == "rejected"
+    assert outcomes[("card-us", "duplicate")].status == "duplicate"
+    assert report.processed_objects >= 3 and report.quarantine_objects >= 2
+    assert len(report.alerts) == len(report.files)
+    assert any("file rejected" in a for a in report.alerts)
+
+
+def test_metadata_records_every_file(deployed: Outcome) -> None:
+    assert deployed.endpoint
+    dynamodb = _client(deployed.endpoint, "dynamodb")
+    (table,) = dynamodb.list_tables()["TableNames"]  # type: ignore[attr-defined]
+    items = dynamodb.scan(TableName=table)["Items"]  # type: ignore[attr-defined]
+    files = {i["pk"]["S"]: i["status"]["S"] for i in items if i["pk"]["S"].startswith("FILE#")}
+    assert sorted(files.values()) == ["REJECTED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]
+
+
+def test_redeploy_without_changes_applies_nothing(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    config, synth, state = local
+    again = run_environment(
+        "deploy", config, packages_dir=PACKAGES, synth_dir=synth, state_dir=state, sample_day=False
+    )
+    assert [r.action for r in again.results] == ["unchanged"] * 4
+
+
+def test_destroy_leaves_nothing(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    config, synth, state = local
+    destroyed = run_environment(
+        "destroy",
+        config,
+        packages_dir=PACKAGES,
+        synth_dir=synth,
+        state_dir=state,
+        stop_emulator=False,
+    )
+    assert [r.action for r in destroyed.results] == ["destroyed"] * 4
+    endpoint = deployed.endpoint
+    assert endpoint
+    assert _client(endpoint, "s3").list_buckets()["Buckets"] == []  # type: ignore[attr-defined]
+    assert _client(endpoint, "lambda").list_functions()["Functions"] == []  # type: ignore[attr-defined]
+    assert _client(endpoint, "dynamodb").list_tables()["TableNames"] == []  # type: ignore[attr-defined]
+    assert _client(endpoint, "stepfunctions").list_state_machines()["stateMachines"] == []  # type: ignore[attr-defined]
+    assert _client(endpoint, "ssm").describe_parameters()["Parameters"] == []  # type: ignore[attr-defined]
+    assert _client(endpoint, "sns").list_topics()["Topics"] == []  # type: ignore[attr-defined]
+    roles = _client(endpoint, "iam").list_roles()["Roles"]  # type: ignore[attr-defined]
+    assert [r["RoleName"] for r in roles if r["RoleName"].endswith("local-e2e")] == []
+    vpcs = _client(endpoint, "ec2").describe_vpcs(Filters=[{"Name": "tag:Environment", "Values": ["local"]}])["Vpcs"]  # type: ignore[attr-defined]
+    assert vpcs == []
