@@ -1,12 +1,11 @@
 """Synthesize every environment once per test run; all infra tests read the shared result.
 
-Packages are small stand-in zips: synth needs files to hash and copy, not real code (the
-deploy tests use the Pants-built ones)."""
+Packages are placeholders: synth needs files to hash and copy, not real code (the e2e test
+uses the Pants-built ones)."""
 
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import infra  # noqa: F401  (provider stand-in first)
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import EnvironmentConfig, load_config
 from infra.naming import ENVIRONMENTS
-from infra.stacks.pipeline_stack import Packages
+from infra.stacks.pipeline_stack import placeholder_packages
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,24 +42,10 @@ class Synthesized:
                     yield stack, f"{resource_type}.{name}", body
 
 
-def fake_packages(root: Path) -> Packages:
-    for relative in (
-        "libs.shared/layer.zip",
-        "services.ingest/lambda.zip",
-        "services.transform/lambda.zip",
-        "services.notify/lambda.zip",
-    ):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr("placeholder.py", f"# {relative}\n")
-    return Packages.from_dir(root)
-
-
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesized]:
     root = tmp_path_factory.mktemp("synth")
-    packages = fake_packages(root / "packages")
+    packages = placeholder_packages(root / "packages")
     result = {}
     for env in ENVIRONMENTS:
         config = load_config(REPO / "envs" / env / "config.toml")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import io
 import json
+import os
 import re
 import resource
 import subprocess
@@ -26,35 +26,49 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
+from testkit.synthetic import generate_file
 
 from pipeline_shared.contract import CHANNELS, COUNTRIES, CURRENCY_MINOR_UNITS, REQUIRED_COLUMNS
-from testkit.synthetic import generate_file
 from transform.engine import ChunkContext, transform_stream
 from transform.outputs import PARQUET_SCHEMA
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 AMOUNT = re.compile(r"^[+-]?\d{1,18}(\.\d{1,18})?$")
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:?\d{2})$")
+TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:?\d{2})$"
+)
 
 
 def measure_raw(path: Path, limit: int) -> int:
     reader = pv.open_csv(
         path,
         read_options=pv.ReadOptions(use_threads=False, block_size=16 << 20),
-        convert_options=pv.ConvertOptions(column_types=dict.fromkeys(REQUIRED_COLUMNS, pa.string())),
+        convert_options=pv.ConvertOptions(
+            column_types=dict.fromkeys(REQUIRED_COLUMNS, pa.string())
+        ),
     )
     return sum(batch.num_rows for batch in reader)
 
 
 def measure_engine(path: Path, out: Path) -> int:
     with path.open("rb") as stream:
-        summary = transform_stream(stream, context=ChunkContext(source="bench", ingest_id="bench", chunk_index=0, source_object=str(path)), out_dir=out)
+        summary = transform_stream(
+            stream,
+            context=ChunkContext(
+                source="bench", ingest_id="bench", chunk_index=0, source_object=str(path)
+            ),
+            out_dir=out,
+        )
     assert summary.balanced
     return summary.rows_read
 
 
 def _naive_problems(row: dict[str, str]) -> list[str]:
-    problems = [f"{c}: bad id" for c in ("transaction_id", "account_id", "merchant_id") if not ID.match(row[c].strip())]
+    problems = [
+        f"{c}: bad id"
+        for c in ("transaction_id", "account_id", "merchant_id")
+        if not ID.match(row[c].strip())
+    ]
     stamp = row["timestamp"].strip()
     if not TIMESTAMP.match(stamp):
         problems.append("timestamp: not ISO 8601")
@@ -93,12 +107,30 @@ def measure_naive(path: Path, out: Path, limit: int) -> int:
             rows += 1
             consumed += sum(len(f) for f in fields) + len(fields)
             if len(fields) != len(header):
-                quarantine.write(json.dumps({"line_number": line_number, "raw_line": ",".join(fields), "reasons": ["field count"]}) + "\n")
+                quarantine.write(
+                    json.dumps(
+                        {
+                            "line_number": line_number,
+                            "raw_line": ",".join(fields),
+                            "reasons": ["field count"],
+                        }
+                    )
+                    + "\n"
+                )
             else:
                 row = dict(zip(header, fields, strict=True))
                 problems = _naive_problems(row)
                 if problems:
-                    quarantine.write(json.dumps({"line_number": line_number, "raw_line": ",".join(fields), "reasons": problems}) + "\n")
+                    quarantine.write(
+                        json.dumps(
+                            {
+                                "line_number": line_number,
+                                "raw_line": ",".join(fields),
+                                "reasons": problems,
+                            }
+                        )
+                        + "\n"
+                    )
                 elif row["transaction_id"] not in seen:
                     seen.add(row["transaction_id"])
                     stamp = dt.datetime.fromisoformat(row["timestamp"].strip()).astimezone(dt.UTC)
@@ -106,13 +138,22 @@ def measure_naive(path: Path, out: Path, limit: int) -> int:
                         amount = Decimal(row["amount"].strip()).quantize(Decimal("0.0001"))
                     except InvalidOperation:
                         continue
-                    batch.append({
-                        "transaction_id": row["transaction_id"].strip(), "account_id": row["account_id"].strip(),
-                        "timestamp": stamp, "amount": amount, "currency": row["currency"].strip().upper(),
-                        "merchant_id": row["merchant_id"].strip(), "mcc": row["mcc"].strip(),
-                        "country": row["country"].strip().upper(), "channel": row["channel"].strip().upper(),
-                        "transaction_date": stamp.date(), "source_object": str(path), "ingest_id": "naive",
-                    })
+                    batch.append(
+                        {
+                            "transaction_id": row["transaction_id"].strip(),
+                            "account_id": row["account_id"].strip(),
+                            "timestamp": stamp,
+                            "amount": amount,
+                            "currency": row["currency"].strip().upper(),
+                            "merchant_id": row["merchant_id"].strip(),
+                            "mcc": row["mcc"].strip(),
+                            "country": row["country"].strip().upper(),
+                            "channel": row["channel"].strip().upper(),
+                            "transaction_date": stamp.date(),
+                            "source_object": str(path),
+                            "ingest_id": "naive",
+                        }
+                    )
                     if len(batch) == 100_000:
                         writer.write_table(pa.Table.from_pylist(batch, schema=PARQUET_SCHEMA))
                         batch = []
@@ -129,39 +170,91 @@ def child(mode: str, path: Path, out: Path, limit: int) -> None:
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
     started = time.perf_counter()
-    rows = {"raw": lambda: measure_raw(path, limit), "engine": lambda: measure_engine(path, out), "naive": lambda: measure_naive(path, out, limit)}[mode]()
+    rows = {
+        "raw": lambda: measure_raw(path, limit),
+        "engine": lambda: measure_engine(path, out),
+        "naive": lambda: measure_naive(path, out, limit),
+    }[mode]()
     seconds = time.perf_counter() - started
     mb = min(limit, path.stat().st_size) / 1e6
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"mode": mode, "rows": rows, "mb": round(mb, 1), "seconds": round(seconds, 2), "mb_per_s": round(mb / seconds, 1), "peak_rss_mb": round(peak_mb)}))
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "rows": rows,
+                "mb": round(mb, 1),
+                "seconds": round(seconds, 2),
+                "mb_per_s": round(mb / seconds, 1),
+                "peak_rss_mb": round(peak_mb),
+            }
+        )
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--naive-mb", type=int, default=200)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/pipeline-bench"))  # noqa: S108
+    parser.add_argument("--work", type=Path, default=Path("/tmp/pipeline-bench"))
     parser.add_argument("--child", choices=("raw", "engine", "naive"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.work / f"transactions-{args.size_mb}mb.csv"
     if args.child:
-        child(args.child, path, args.work / f"out-{args.child}", (args.naive_mb if args.child == "naive" else args.size_mb) * 1_000_000)
+        child(
+            args.child,
+            path,
+            args.work / f"out-{args.child}",
+            (args.naive_mb if args.child == "naive" else args.size_mb) * 1_000_000,
+        )
         return 0
     if not path.is_file():
         print(f"generating {path} ...", file=sys.stderr)
-        generate_file(path, target_bytes=args.size_mb * 1_000_000, seed=42, defect_rate=0.002, duplicate_rate=0.001, wrong_field_rate=0.0005)
+        generate_file(
+            path,
+            target_bytes=args.size_mb * 1_000_000,
+            seed=42,
+            defect_rate=0.002,
+            duplicate_rate=0.001,
+            wrong_field_rate=0.0005,
+        )
     results = {}
     for mode in ("raw", "engine", "naive"):
-        command = [sys.executable, *sys.argv[:1], "--child", mode, "--size-mb", str(args.size_mb), "--naive-mb", str(args.naive_mb), "--work", str(args.work)]
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+        command = [
+            sys.executable,
+            *sys.argv[:1],
+            "--child",
+            mode,
+            "--size-mb",
+            str(args.size_mb),
+            "--naive-mb",
+            str(args.naive_mb),
+            "--work",
+            str(args.work),
+        ]
+        # The child sees this process's import path (inside a PEX, sys.path is set at run time).
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
         results[mode] = json.loads(output.strip().splitlines()[-1])
     print(f"file: {path} ({path.stat().st_size / 1e6:.0f} MB)")
     print(f"{'measurement':<34}{'MB':>8}{'rows':>12}{'s':>8}{'MB/s':>8}{'peak RSS MB':>13}")
-    labels = {"raw": "pyarrow raw parse (ceiling)", "engine": "transform engine (end to end)", "naive": "naive csv-module baseline"}
+    labels = {
+        "raw": "pyarrow raw parse (ceiling)",
+        "engine": "transform engine (end to end)",
+        "naive": "naive csv-module baseline",
+    }
     for mode, r in results.items():
-        print(f"{labels[mode]:<34}{r['mb']:>8}{r['rows']:>12}{r['seconds']:>8}{r['mb_per_s']:>8}{r['peak_rss_mb']:>13}")
-    engine, raw, naive = results["engine"]["mb_per_s"], results["raw"]["mb_per_s"], results["naive"]["mb_per_s"]
-    print(f"engine / raw parse: {engine / raw:.2f} (target >= 0.5); engine / naive: {engine / naive:.1f}x (target >= 5x)")
+        print(
+            f"{labels[mode]:<34}{r['mb']:>8}{r['rows']:>12}{r['seconds']:>8}{r['mb_per_s']:>8}{r['peak_rss_mb']:>13}"
+        )
+    engine, raw, naive = (
+        results["engine"]["mb_per_s"],
+        results["raw"]["mb_per_s"],
+        results["naive"]["mb_per_s"],
+    )
+    print(
+        f"engine / raw parse: {engine / raw:.2f} (target >= 0.5); engine / naive: {engine / naive:.1f}x (target >= 5x)"
+    )
     return 0
 
 

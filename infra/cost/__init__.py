@@ -1,0 +1,1 @@
+"""A monthly cost model of what an environment really deploys, before and after."""
