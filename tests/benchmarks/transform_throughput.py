@@ -43,6 +43,7 @@ def measure_raw(path: Path, limit: int) -> int:
     reader = pv.open_csv(
         path,
         read_options=pv.ReadOptions(use_threads=False, block_size=16 << 20),
+        parse_options=pv.ParseOptions(invalid_row_handler=lambda row: "skip"),
         convert_options=pv.ConvertOptions(
             column_types=dict.fromkeys(REQUIRED_COLUMNS, pa.string())
         ),
