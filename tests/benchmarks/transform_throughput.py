@@ -1,7 +1,7 @@
 """Transform throughput and peak memory on a generated file, next to the raw pyarrow parse
 (the practical ceiling) and a naive pure-Python baseline, all in one run.
 
-    ./pants run tests/benchmarks:transform -- [--size-mb 1024] [--naive-mb 200] [--work /tmp/bench]
+    ./pants run tests/benchmarks:transform -- [--size-mb 1024] [--naive-mb 200] [--chunk-mb 256]
 
 Each measurement runs in its own process (one core: pyarrow threads off), so its peak RSS is
 its own. The naive baseline reads the first --naive-mb of the same file (same rules, same
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -22,12 +23,14 @@ import sys
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 from testkit.synthetic import generate_file
 
+from ingest.chunking import plan_chunks
 from pipeline_shared.contract import CHANNELS, COUNTRIES, CURRENCY_MINOR_UNITS, REQUIRED_COLUMNS
 from transform.engine import ChunkContext, transform_stream
 from transform.outputs import PARQUET_SCHEMA
@@ -51,17 +54,54 @@ def measure_raw(path: Path, limit: int) -> int:
     return sum(batch.num_rows for batch in reader)
 
 
-def measure_engine(path: Path, out: Path) -> int:
-    with path.open("rb") as stream:
-        summary = transform_stream(
-            stream,
-            context=ChunkContext(
-                source="bench", ingest_id="bench", chunk_index=0, source_object=str(path)
-            ),
-            out_dir=out,
+class _Range(io.RawIOBase):
+    """Bytes [start, end) of a local file, as S3RangeReader gives a chunk to the engine."""
+
+    def __init__(self, handle: BinaryIO, start: int, end: int) -> None:
+        handle.seek(start)
+        self._handle, self._left = handle, end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._handle.read(min(len(buffer), self._left))
+        buffer[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+def measure_engine(path: Path, out: Path, chunk_mb: int) -> int:
+    """The whole file as chunks of about ``chunk_mb``, one after the other, as the Map runs
+    them on separate Lambdas (ingest's planner picks the boundaries)."""
+    with path.open("rb") as handle:
+        header = handle.readline()
+
+        def window(start: int, end: int) -> bytes:
+            handle.seek(start)
+            return handle.read(end - start)
+
+        ranges = plan_chunks(
+            size=path.stat().st_size,
+            data_start=len(header),
+            chunk_bytes=chunk_mb << 20,
+            field_count=len(REQUIRED_COLUMNS),
+            read_window=window,
         )
-    assert summary.balanced
-    return summary.rows_read
+        rows = 0
+        for index, (start, end) in enumerate(ranges):
+            context = ChunkContext(
+                source="bench",
+                ingest_id="bench",
+                chunk_index=index,
+                source_object=str(path),
+                chunk_start=start,
+            )
+            stream = _Range(handle, start, end)
+            summary = transform_stream(stream, context=context, out_dir=out, header_line=header if start else None)  # type: ignore[arg-type]
+            assert summary.balanced
+            rows += summary.rows_read
+    return rows
 
 
 def _naive_problems(row: dict[str, str]) -> list[str]:
@@ -167,13 +207,13 @@ def measure_naive(path: Path, out: Path, limit: int) -> int:
     return rows
 
 
-def child(mode: str, path: Path, out: Path, limit: int) -> None:
+def child(mode: str, path: Path, out: Path, limit: int, chunk_mb: int) -> None:
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
     started = time.perf_counter()
     rows = {
         "raw": lambda: measure_raw(path, limit),
-        "engine": lambda: measure_engine(path, out),
+        "engine": lambda: measure_engine(path, out, chunk_mb),
         "naive": lambda: measure_naive(path, out, limit),
     }[mode]()
     seconds = time.perf_counter() - started
@@ -197,6 +237,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--naive-mb", type=int, default=200)
+    parser.add_argument(
+        "--chunk-mb", type=int, default=256, help="engine chunk size, as the pipeline's chunk_mb"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/pipeline-bench"))
     parser.add_argument("--child", choices=("raw", "engine", "naive"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -207,6 +250,7 @@ def main() -> int:
             path,
             args.work / f"out-{args.child}",
             (args.naive_mb if args.child == "naive" else args.size_mb) * 1_000_000,
+            args.chunk_mb,
         )
         return 0
     if not path.is_file():
@@ -230,6 +274,8 @@ def main() -> int:
             str(args.size_mb),
             "--naive-mb",
             str(args.naive_mb),
+            "--chunk-mb",
+            str(args.chunk_mb),
             "--work",
             str(args.work),
         ]

@@ -1,7 +1,8 @@
 """The transform of one chunk: stream CSV in, Parquet and quarantine out, nothing lost.
 
-Memory is bounded by the parser's block size (plus one set of seen transaction ids for the
-chunk), not by the file size: blocks are parsed, validated and written one at a time.
+Blocks are parsed and validated one at a time; the chunk's valid rows are held (as Arrow,
+about the chunk's size) until duplicates are settled, then written. Memory is bounded by the
+chunk size, which ingest bounds, not by the file size.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pipeline_shared.contract import MAX_HEADER_BYTES, FileRejected, parse_heade
 from transform.line_guard import PLACEHOLDER, LineGuard
 from transform.models import ChunkSummary
 from transform.outputs import PartitionedParquetWriter, QuarantineWriter
-from transform.validation import ValidatedBatch, validate
+from transform.validation import OUTPUT_SCHEMA, ValidatedBatch, validate
 
 DUPLICATE = "duplicate transaction_id (first occurrence kept)"
 
@@ -105,7 +106,6 @@ def transform_stream(
         chunk_index=context.chunk_index,
         source_object=context.source_object,
     )
-    seen_ids: set[str] = set()
     invalid_numbers: list[int] = []  # record numbers of rows the parser rejected, ascending
     long_lines = iter(guard.long_line_heads)
 
@@ -122,24 +122,24 @@ def transform_stream(
             invalid_numbers.append(number)
         invalid_rows.clear()
 
-    parsed_rows = 0
+    parsed_rows, good_parts = 0, []
     try:
         for batch in reader:
             quarantine_invalid_rows()
             validated = validate(batch)
-            keep = _first_occurrences(
-                validated.rows.column("transaction_id"), validated.bad, seen_ids
-            )
-            kept, bad = pc.sum(keep).as_py() or 0, pc.sum(validated.bad).as_py() or 0
-            parquet.write(validated.rows.filter(keep))
-            _quarantine_bad_rows(
-                batch, validated, parsed_rows, invalid_numbers, quarantine, summary
-            )
+            good_parts.append(validated.rows.filter(pc.invert(validated.bad)))
+            _quarantine_bad_rows(batch, validated, parsed_rows, invalid_numbers, quarantine, summary)
             summary.rows_read += batch.num_rows
-            summary.rows_written += kept
-            summary.duplicates += batch.num_rows - bad - kept
             parsed_rows += batch.num_rows
         quarantine_invalid_rows()
+        # Duplicates are settled once the whole chunk is read: memory is bounded by the chunk.
+        good = pa.concat_tables(good_parts) if good_parts else OUTPUT_SCHEMA.empty_table()
+        del good_parts
+        kept = _first_occurrences(good)
+        summary.rows_written = kept.num_rows
+        summary.duplicates = good.num_rows - kept.num_rows
+        del good
+        parquet.write(kept)
     finally:
         parquet.close()
         quarantine.close()
@@ -152,33 +152,17 @@ def transform_stream(
     return summary
 
 
-def _first_occurrences(ids: pa.ChunkedArray, bad: pa.Array, seen: set[str]) -> pa.Array:
-    """True for valid rows whose transaction_id was not seen before in this chunk.
-
-    Set operations run at C speed; Python visits only the rows whose id repeats.
-    """
-    good = pc.invert(bad)
-    valid_ids = ids.filter(good)
-    batch_ids = valid_ids.to_pylist()
-    unique = set(batch_ids)
-    if len(unique) == len(batch_ids) and seen.isdisjoint(unique):
-        seen |= unique
-        return good
-    counts = pc.value_counts(valid_ids)
-    repeated = set(counts.field("values").filter(pc.greater(counts.field("counts"), 1)).to_pylist())
-    repeated |= unique & seen
-    keep_valid = pc.invert(pc.is_in(valid_ids, value_set=pa.array(list(repeated), pa.string())))
-    flags = keep_valid.to_pylist()
-    for position in pc.indices_nonzero(pc.invert(keep_valid)).to_pylist():
-        tid = batch_ids[position]
-        if tid not in seen:
-            seen.add(tid)
-            flags[position] = True
-    seen |= unique
-    keep = pa.array(flags, pa.bool_())
-    # Spread the flags of valid rows back over all rows (bad rows are never kept).
-    positions = pc.subtract(pc.cumulative_sum(pc.cast(good, pa.int64())), 1)
-    return pc.and_(good, pc.take(keep, pc.if_else(good, positions, 0)))
+def _first_occurrences(rows: pa.Table) -> pa.Table:
+    """The rows whose transaction_id did not occur earlier in the chunk (vectorized: a hash
+    aggregate of each id's first row number)."""
+    if rows.num_rows == 0:
+        return rows
+    row_number = pc.subtract(pc.cumulative_sum(pc.fill_null(pa.nulls(rows.num_rows, pa.int64()), 1)), 1)
+    ids = pa.table({"id": rows.column("transaction_id"), "row": row_number})
+    first = ids.group_by("id", use_threads=False).aggregate([("row", "min")]).column("row_min")
+    if len(first) == rows.num_rows:
+        return rows
+    return rows.filter(pc.is_in(row_number, value_set=first))
 
 
 def _quarantine_bad_rows(

@@ -27,7 +27,8 @@ class LineGuard(io.RawIOBase):
         self._source = source
         self._max = max_line_bytes
         self._read_size = read_size
-        self._pending = bytearray(prefix)  # guarded bytes ready to hand out
+        self._pending = bytearray(prefix)  # guarded bytes ready to hand out, from _offset on
+        self._offset = 0
         self._carry = bytearray()  # the current, unfinished line
         self._skipping = False  # inside an over-long line, dropping bytes up to its newline
         self._eof = False
@@ -38,11 +39,14 @@ class LineGuard(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._pending and not self._eof:
-            self._fill()
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        del self._pending[:count]
+        if self._offset == len(self._pending):
+            # Everything handed out: start a fresh buffer (never shift bytes in place).
+            self._pending, self._offset = bytearray(), 0
+            while not self._pending and not self._eof:
+                self._fill()
+        count = min(len(buffer), len(self._pending) - self._offset)
+        buffer[:count] = memoryview(self._pending)[self._offset : self._offset + count]
+        self._offset += count
         return count
 
     def _fill(self) -> None:
