@@ -11,7 +11,6 @@ sample day of files through the pipeline; its destroy removes everything and sto
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 from pathlib import Path
 
@@ -23,12 +22,12 @@ import infra  # noqa: F401  (installs the provider stand-in before cdktf imports
 from infra.config import ConfigError, load_config
 from infra.deploy.environment import Outcome, run_environment
 from infra.deploy.orchestrator import DeployFailed, StackResult
+from infra.deploy.packaging import build_packages
 from infra.local.sample_day import SampleDayReport
 from infra.naming import ENVIRONMENTS
 from infra.terraform import TerraformError
 
 console = Console(stderr=True)
-FUNCTION_TARGETS = ("services/ingest:lambda", "services/transform:lambda", "services/notify:lambda")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -52,23 +51,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="local: deploy without pushing sample files through",
     )
     return parser.parse_args(argv)
-
-
-def package(env: str) -> Path:
-    """Build the packages with Pants. This runs inside `./pants run`, whose daemon is busy, so
-    the nested call uses a daemon of its own (warm after the first deploy: ~4 s, not ~15 s)."""
-    layer = "libs/shared:layer-host" if env == "local" else "libs/shared:layer"
-    command = [
-        "./pants",
-        "--pants-subprocessdir=.pants.d/deploy-pantsd",
-        "package",
-        *FUNCTION_TARGETS,
-        layer,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"`{' '.join(command)}` failed:\n{result.stderr[-3000:]}")
-    return Path("dist")
 
 
 def results_table(results: list[StackResult], timings: dict[str, float]) -> Table:
@@ -125,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
         step = time.perf_counter()
-        packages_dir = args.packages or package(config.environment)
+        packages_dir = args.packages or build_packages(config.environment)
         timings["package"] = time.perf_counter() - step
         outcome: Outcome = run_environment(
             args.command,

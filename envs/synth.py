@@ -2,6 +2,10 @@
 
     ./pants run envs/<env>:synth [-- --suffix x --packages dist --out dist/synth/<env>]
 
+It builds the deployment packages first (their content hashes are part of the JSON), unless
+``--packages`` names a directory of built ones. ``cdktf synth`` in ``envs/<env>/`` runs the same
+(cdktf.json), writing where the CDKTF CLI asks ($CDKTF_OUTDIR).
+
 Run from the repository root (``./pants run`` does). Governance rules run as part of synth and
 fail it with the offending resource named.
 """
