@@ -41,7 +41,7 @@ from infra.constructs.asl import (
     Succeed,
     Task,
 )
-from infra.constructs.grants import Grant
+from infra.constructs.grants import LOG_DELIVERY_ACTIONS, Grant
 from infra.constructs.lambda_function import PipelineFunction
 from infra.constructs.references import TopicRef
 from infra.constructs.service_role import ServiceRole
@@ -211,20 +211,7 @@ class PipelineWorkflow(Construct):
                     )
                 ),
                 topic.grant_publish(),
-                Grant.of(
-                    "deliver execution logs",
-                    [
-                        "logs:CreateLogDelivery",
-                        "logs:GetLogDelivery",
-                        "logs:UpdateLogDelivery",
-                        "logs:DeleteLogDelivery",
-                        "logs:ListLogDeliveries",
-                        "logs:PutResourcePolicy",
-                        "logs:DescribeResourcePolicies",
-                        "logs:DescribeLogGroups",
-                    ],
-                    ["*"],
-                ),
+                Grant.of("deliver execution logs", LOG_DELIVERY_ACTIONS, ["*"]),
                 Grant.of(
                     "send traces",
                     [

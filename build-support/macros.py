@@ -1,0 +1,27 @@
+# Pants BUILD-file macros (pants.toml: build_file_prelude_globs).
+
+
+def pipeline_environment(env):
+    """The entrypoints of one environment, envs/<env>/ (docs/deployment.md):
+
+    ./pants run envs/<env>:synth | :deploy | :plan | :destroy | :cost
+    """
+    pex_binary(name="synth", entry_point="envs.synth", args=["--env", env], resolve="infra")
+    for command in ("deploy", "plan", "destroy"):
+        pex_binary(
+            name=command,
+            entry_point="envs.deploy",
+            args=[command, "--env", env],
+            resolve="infra",
+            execution_mode="venv",
+        )
+    pex_binary(
+        name="cost",
+        entry_point="envs.cost",
+        args=["--env", env],
+        resolve="infra",
+        dependencies=["infra/cost:tables"],
+    )
+    files(name="config", sources=["config.toml"])
+    # cdktf.json lets CDKTF CLI users run `cdktf synth` / `cdktf diff` in this directory.
+    files(name="cdktf", sources=["cdktf.json"])
