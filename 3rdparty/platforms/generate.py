@@ -20,7 +20,10 @@ GLIBC_MINOR = 34  # Amazon Linux 2023
 def platform(machine: str) -> dict[str, object]:
     platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(GLIBC_MINOR, 16, -1)]
     platforms += [f"manylinux2014_{machine}", f"linux_{machine}"]
-    tags = [*cpython_tags((3, 12), abis=["cp312"], platforms=platforms), *compatible_tags((3, 12), "cp312", platforms)]
+    tags = [
+        *cpython_tags((3, 12), abis=["cp312"], platforms=platforms),
+        *compatible_tags((3, 12), "cp312", platforms),
+    ]
     return {
         "marker_environment": {
             "implementation_name": "cpython",
@@ -41,5 +44,8 @@ def platform(machine: str) -> dict[str, object]:
 
 if __name__ == "__main__":
     here = Path(__file__).parent
-    for machine, name in (("aarch64", "lambda-python3.12-arm64.json"), ("x86_64", "linux-python3.12-x86_64.json")):
+    for machine, name in (
+        ("aarch64", "lambda-python3.12-arm64.json"),
+        ("x86_64", "linux-python3.12-x86_64.json"),
+    ):
         (here / name).write_text(json.dumps(platform(machine), indent=2) + "\n")

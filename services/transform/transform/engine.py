@@ -128,7 +128,9 @@ def transform_stream(
             quarantine_invalid_rows()
             validated = validate(batch)
             good_parts.append(validated.rows.filter(pc.invert(validated.bad)))
-            _quarantine_bad_rows(batch, validated, parsed_rows, invalid_numbers, quarantine, summary)
+            _quarantine_bad_rows(
+                batch, validated, parsed_rows, invalid_numbers, quarantine, summary
+            )
             summary.rows_read += batch.num_rows
             parsed_rows += batch.num_rows
         quarantine_invalid_rows()
@@ -157,7 +159,9 @@ def _first_occurrences(rows: pa.Table) -> pa.Table:
     aggregate of each id's first row number)."""
     if rows.num_rows == 0:
         return rows
-    row_number = pc.subtract(pc.cumulative_sum(pc.fill_null(pa.nulls(rows.num_rows, pa.int64()), 1)), 1)
+    row_number = pc.subtract(
+        pc.cumulative_sum(pc.fill_null(pa.nulls(rows.num_rows, pa.int64()), 1)), 1
+    )
     ids = pa.table({"id": rows.column("transaction_id"), "row": row_number})
     first = ids.group_by("id", use_threads=False).aggregate([("row", "min")]).column("row_min")
     if len(first) == rows.num_rows:
