@@ -85,7 +85,14 @@ class Terraform:
             check=False,
         )
         if result.returncode != 0:
+            output = result.stderr[-4000:] or result.stdout[-4000:]
+            hint = ""
+            if "registry.terraform.io" in output and MIRROR_VARIABLE not in self.env:
+                hint = (
+                    f"\nNo registry reachable? Set {MIRROR_VARIABLE} to a provider mirror "
+                    "(a directory with registry.terraform.io/hashicorp/aws/5.100.0/<os_arch>/)."
+                )
             raise TerraformError(
-                f"terraform {' '.join(args)} failed in {stack_dir} (exit {result.returncode}):\n{result.stderr[-4000:] or result.stdout[-4000:]}"
+                f"terraform {' '.join(args)} failed in {stack_dir} (exit {result.returncode}):\n{output}{hint}"
             )
         return result

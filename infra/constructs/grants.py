@@ -23,6 +23,16 @@ LOG_DELIVERY_ACTIONS = (
     "logs:DescribeLogGroups",
 )
 
+# Lambda's network interfaces in a VPC (as the managed AWSLambdaVPCAccessExecutionRole).
+VPC_ENI_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
 # Actions that support no resource-level permissions: the only ones that may use "*".
 UNSCOPED_ACTIONS = frozenset(
     {
@@ -31,12 +41,7 @@ UNSCOPED_ACTIONS = frozenset(
         "xray:PutTelemetryRecords",
         "xray:GetSamplingRules",
         "xray:GetSamplingTargets",
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
+        *VPC_ENI_ACTIONS,
         "cloudwatch:PutMetricData",
     }
 )

@@ -23,23 +23,11 @@ from constructs import Construct
 
 from infra.config import FunctionSettings
 from infra.constructs.artifact import Artifact
-from infra.constructs.grants import Grant
+from infra.constructs.grants import VPC_ENI_ACTIONS, Grant
 from infra.constructs.lambda_layer import ARCHITECTURE, RUNTIME, SharedLayer
 from infra.constructs.service_role import ServiceRole
 
-# Lambda's ENI management in a VPC (the managed AWSLambdaVPCAccessExecutionRole, exact actions).
-VPC_ACCESS = Grant.of(
-    "manage VPC network interfaces",
-    [
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
-    ],
-    ["*"],
-)
+VPC_ACCESS = Grant.of("manage VPC network interfaces", VPC_ENI_ACTIONS, ["*"])
 TRACING = Grant.of("send traces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
 
 
