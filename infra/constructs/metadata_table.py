@@ -3,8 +3,6 @@ Backup plan with its own retention. Destroyable: no deletion protection."""
 
 from __future__ import annotations
 
-import json
-
 from cdktf_cdktf_provider_aws.backup_plan import BackupPlan, BackupPlanRule, BackupPlanRuleLifecycle
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
@@ -20,6 +18,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from infra.constructs.data_key import DataKey
+from infra.constructs.grants import assume_role_policy
 
 BACKUP_POLICY = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
 
@@ -84,18 +83,7 @@ class MetadataTable(Construct):
             self,
             "backup-role",
             name=role_name,
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "backup.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
             force_detach_policies=True,
         )
         IamRolePolicyAttachment(self, "backup-policy", role=role.name, policy_arn=BACKUP_POLICY)
