@@ -19,12 +19,12 @@ from rich.markup import escape
 from rich.table import Table
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
+from envs.arguments import add_environment_arguments
 from infra.config import ConfigError, load_config
 from infra.deploy.environment import Outcome, run_environment
 from infra.deploy.orchestrator import DeployFailed, StackResult
 from infra.deploy.packaging import build_packages
 from infra.local.sample_day import SampleDayReport
-from infra.naming import ENVIRONMENTS
 from infra.terraform import TerraformError
 
 console = Console(stderr=True)
@@ -33,15 +33,7 @@ console = Console(stderr=True)
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="deploy", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("deploy", "plan", "destroy"))
-    parser.add_argument("--env", required=True, choices=ENVIRONMENTS)
-    parser.add_argument(
-        "--suffix", help="environment suffix (default: PIPELINE_ENV_SUFFIX, then the config file)"
-    )
-    parser.add_argument(
-        "--packages",
-        type=Path,
-        help="use packages already built here instead of running `./pants package`",
-    )
+    add_environment_arguments(parser)
     parser.add_argument(
         "--force", action="store_true", help="plan/apply every stack, changed or not"
     )

@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
+from envs.arguments import add_environment_arguments
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import ConfigError, load_config
-from infra.naming import ENVIRONMENTS
+from infra.deploy.packaging import build_packages
 from infra.stacks.pipeline_stack import Packages
 
 
@@ -30,16 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="synth", description="Synthesize an environment's stacks."
     )
-    parser.add_argument("--env", required=True, choices=ENVIRONMENTS)
-    parser.add_argument(
-        "--suffix", help="environment suffix (default: PIPELINE_ENV_SUFFIX, then the config file)"
-    )
-    parser.add_argument(
-        "--packages",
-        type=Path,
-        default=Path("dist"),
-        help="where `./pants package` put the zips (default: dist)",
-    )
+    add_environment_arguments(parser)
     parser.add_argument(
         "--out", type=Path, help="output directory (default: $CDKTF_OUTDIR or dist/synth/<env>)"
     )
@@ -62,9 +54,14 @@ def run_synth(args: argparse.Namespace) -> dict[str, object]:
     state_dir = (
         args.state_dir or Path(".terraform-state") / f"{config.environment}-{config.suffix}"
     ).resolve()
+    packages_dir = args.packages or build_packages(config.environment)
     started = time.perf_counter()
+    layer = "layer-host.zip" if config.environment == "local" else "layer.zip"
     app, _ = build_app(
-        config, packages=Packages.from_dir(args.packages), outdir=out, state_dir=state_dir
+        config,
+        packages=Packages.from_dir(packages_dir, layer=layer),
+        outdir=out,
+        state_dir=state_dir,
     )
     synthesize(app, out)
     stacks = {}
