@@ -19,12 +19,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from pipeline_shared.contract import MAX_HEADER_BYTES, FileRejected, parse_header
+from transform.canonical import canonical_rows
 from transform.line_guard import PLACEHOLDER, LineGuard
 from transform.models import ChunkSummary
 from transform.outputs import PartitionedParquetWriter, QuarantineWriter
 from transform.validation import OUTPUT_SCHEMA, ValidatedBatch, validate
 
 DUPLICATE = "duplicate transaction_id (first occurrence kept)"
+_RECORD = "record"  # a valid row's parsed-row number in the chunk: "first" for duplicates
+_ROWS_SCHEMA = OUTPUT_SCHEMA.append(pa.field(_RECORD, pa.int64()))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,22 +129,17 @@ def transform_stream(
     try:
         for batch in reader:
             quarantine_invalid_rows()
-            validated = validate(batch)
-            good_parts.append(validated.rows.filter(pc.invert(validated.bad)))
-            _quarantine_bad_rows(
-                batch, validated, parsed_rows, invalid_numbers, quarantine, summary
-            )
+            good_parts.append(_valid_rows(batch, parsed_rows, invalid_numbers, quarantine, summary))
             summary.rows_read += batch.num_rows
             parsed_rows += batch.num_rows
         quarantine_invalid_rows()
         # Duplicates are settled once the whole chunk is read: memory is bounded by the chunk.
-        good = pa.concat_tables(good_parts) if good_parts else OUTPUT_SCHEMA.empty_table()
+        good = pa.concat_tables(good_parts) if good_parts else _ROWS_SCHEMA.empty_table()
         del good_parts
-        kept = _first_occurrences(good)
-        summary.rows_written = kept.num_rows
-        summary.duplicates = good.num_rows - kept.num_rows
-        del good
-        parquet.write(kept)
+        keep = _first_occurrences(good)
+        summary.duplicates = 0 if keep is None else good.num_rows - pc.sum(keep).as_py()
+        summary.rows_written = good.num_rows - summary.duplicates
+        parquet.write(good.drop_columns([_RECORD]), keep)
     finally:
         parquet.close()
         quarantine.close()
@@ -154,32 +152,69 @@ def transform_stream(
     return summary
 
 
-def _first_occurrences(rows: pa.Table) -> pa.Table:
-    """The rows whose transaction_id did not occur earlier in the chunk (vectorized: a hash
-    aggregate of each id's first row number)."""
-    if rows.num_rows == 0:
-        return rows
-    row_number = pc.subtract(
-        pc.cumulative_sum(pc.fill_null(pa.nulls(rows.num_rows, pa.int64()), 1)), 1
+def _valid_rows(
+    batch: pa.RecordBatch,
+    rows_before: int,
+    invalid_numbers: list[int],
+    quarantine: QuarantineWriter,
+    summary: ChunkSummary,
+) -> pa.Table:
+    """The batch's valid rows, normalized, in batch order, each with its parsed-row number in
+    the chunk; the invalid ones are quarantined. Canonical rows take the fast path, the rest
+    the full rules."""
+    fast, canonical = canonical_rows(batch)
+    fast = fast.append_column(_RECORD, _numbers(pc.indices_nonzero(canonical), rows_before))
+    others = pc.indices_nonzero(pc.invert(canonical))
+    if len(others) == 0:
+        return fast
+    validated = validate(batch.take(others))
+    _quarantine_bad_rows(
+        batch, others, validated, rows_before, invalid_numbers, quarantine, summary
     )
-    ids = pa.table({"id": rows.column("transaction_id"), "row": row_number})
-    first = ids.group_by("id", use_threads=False).aggregate([("row", "min")]).column("row_min")
-    if len(first) == rows.num_rows:
-        return rows
-    return rows.filter(pc.is_in(row_number, value_set=first))
+    good = pc.invert(validated.bad)
+    slow = validated.rows.filter(good).append_column(
+        _RECORD, _numbers(others.filter(good), rows_before)
+    )
+    if slow.num_rows == 0:
+        return fast
+    rows = pa.concat_tables([fast, slow])
+    return rows.take(pc.sort_indices(rows.column(_RECORD)))
+
+
+def _numbers(indices: pa.Array, rows_before: int) -> pa.Array:
+    return pc.add(indices.cast(pa.int64()), rows_before)
+
+
+def _first_occurrences(rows: pa.Table) -> pa.ChunkedArray | None:
+    """Which rows to keep: those whose transaction_id did not occur earlier in the chunk; None
+    when all are kept. Counting the ids is the one pass over all rows; only rows whose id
+    repeats are looked at further."""
+    ids = rows.column("transaction_id")
+    counts = pc.value_counts(ids)
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    if len(repeated) == 0:
+        return None
+    candidates = rows.filter(pc.is_in(ids, value_set=repeated)).select(["transaction_id", _RECORD])
+    first = candidates.group_by("transaction_id", use_threads=False).aggregate([(_RECORD, "min")])
+    records = candidates.column(_RECORD)
+    later = records.filter(pc.invert(pc.is_in(records, value_set=first.column(f"{_RECORD}_min"))))
+    return pc.invert(pc.is_in(rows.column(_RECORD), value_set=later))
 
 
 def _quarantine_bad_rows(
     batch: pa.RecordBatch,
+    positions: pa.Array,
     validated: ValidatedBatch,
     rows_before: int,
     invalid_numbers: list[int],
     quarantine: QuarantineWriter,
     summary: ChunkSummary,
 ) -> None:
-    indices = pc.indices_nonzero(validated.bad)
-    if len(indices) == 0:
+    """Quarantine the rows ``validated`` rejected; ``positions`` are their places in ``batch``."""
+    bad = pc.indices_nonzero(validated.bad)
+    if len(bad) == 0:
         return
+    indices = pc.take(positions, bad)
     # The k-th parsed row sits on the k-th record number not taken by a row the parser
     # rejected (the header is record 1): shift by the rejected numbers at or below it.
     gaps = [number - i for i, number in enumerate(invalid_numbers)]

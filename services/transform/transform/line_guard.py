@@ -10,12 +10,16 @@ counts the bytes read.
 from __future__ import annotations
 
 import io
+from collections import deque
 from typing import BinaryIO
 
 PLACEHOLDER = b"\x00over-long-line\x00"
 
 
 class LineGuard(io.RawIOBase):
+    """Reads hand out whole guarded pieces of the source (about ``read_size`` each, ending at a
+    line end) without copying them again: the guard costs one copy of the data."""
+
     def __init__(
         self,
         source: BinaryIO,
@@ -27,9 +31,8 @@ class LineGuard(io.RawIOBase):
         self._source = source
         self._max = max_line_bytes
         self._read_size = read_size
-        self._pending = bytearray(prefix)  # guarded bytes ready to hand out, from _offset on
-        self._offset = 0
-        self._carry = bytearray()  # the current, unfinished line
+        self._pieces: deque[bytes] = deque([prefix] if prefix else [])  # guarded, in order
+        self._carry = b""  # the current, unfinished line
         self._skipping = False  # inside an over-long line, dropping bytes up to its newline
         self._eof = False
         self.bytes_read = 0
@@ -38,24 +41,31 @@ class LineGuard(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(1 << 30), b""))
+        while not self._pieces and not self._eof:
+            self._fill()
+        if not self._pieces or size == 0:
+            return b""
+        piece = self._pieces[0]
+        if size >= len(piece):
+            return self._pieces.popleft()
+        self._pieces[0] = piece[size:]
+        return piece[:size]
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._offset == len(self._pending):
-            # Everything handed out: start a fresh buffer (never shift bytes in place).
-            self._pending, self._offset = bytearray(), 0
-            while not self._pending and not self._eof:
-                self._fill()
-        count = min(len(buffer), len(self._pending) - self._offset)
-        buffer[:count] = memoryview(self._pending)[self._offset : self._offset + count]
-        self._offset += count
-        return count
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
     def _fill(self) -> None:
         data = self._source.read(self._read_size)
         if not data:
             self._eof = True
             if self._carry and not self._skipping:
-                self._emit_lines(bytes(self._carry))
-            self._carry.clear()
+                self._emit_lines(self._carry)
+            self._carry = b""
             return
         self.bytes_read += len(data)
         if self._skipping:
@@ -64,38 +74,39 @@ class LineGuard(io.RawIOBase):
                 return
             self._skipping = False
             data = data[newline + 1 :]
-        self._carry += data
-        cut = self._carry.rfind(b"\n")
+        cut = data.rfind(b"\n")
         if cut < 0:
-            if len(self._carry) > self._max:
-                self._replace_long_line(bytes(self._carry))
-                self._carry.clear()
-                self._skipping = True
-            return
-        complete, rest = bytes(self._carry[: cut + 1]), self._carry[cut + 1 :]
-        self._carry = bytearray(rest)
-        self._emit_lines(complete)
+            self._carry += data
+        else:
+            complete = b"".join((self._carry, memoryview(data)[: cut + 1]))
+            self._carry = data[cut + 1 :]
+            self._emit_lines(complete)
         if len(self._carry) > self._max:
-            self._replace_long_line(bytes(self._carry))
-            self._carry.clear()
+            self._pieces.append(self._placeholder(self._carry))
+            self._carry = b""
             self._skipping = True
 
     def _emit_lines(self, block: bytes) -> None:
-        """Copy ``block`` to the output, replacing lines longer than the limit."""
-        limit, position = self._max, 0
-        while position < len(block):
+        """Queue ``block``, with lines longer than the limit replaced (copied only then)."""
+        limit, start, position = self._max, 0, 0
+        parts: list[bytes | memoryview] = []
+        while len(block) - position > limit:
             # The last newline within reach of the limit: if none, the line is too long.
             reach = block.rfind(b"\n", position, position + limit + 1)
-            if reach >= 0 or len(block) - position <= limit:
-                end = len(block) if reach < 0 else reach + 1
-                self._pending += block[position:end]
-                position = end
+            if reach >= 0:
+                position = reach + 1
                 continue
             newline = block.find(b"\n", position)
             end = len(block) if newline < 0 else newline + 1
-            self._replace_long_line(block[position:end])
-            position = end
+            parts += [memoryview(block)[start:position], self._placeholder(block[position:end])]
+            start = position = end
+        if parts:
+            parts.append(memoryview(block)[start:])
+            block = b"".join(parts)
+        if block:
+            self._pieces.append(block)
 
-    def _replace_long_line(self, head: bytes) -> None:
-        self.long_line_heads.append(head[:1024])
-        self._pending += PLACEHOLDER + b"\n"
+    def _placeholder(self, line: bytes) -> bytes:
+        """The line that stands for a too-long ``line``; its first bytes are kept."""
+        self.long_line_heads.append(line[:1024])
+        return PLACEHOLDER + b"\n"

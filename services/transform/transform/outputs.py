@@ -52,7 +52,9 @@ class PartitionedParquetWriter:
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.keys: list[str] = []
 
-    def write(self, rows: pa.Table) -> None:
+    def write(self, rows: pa.Table, keep: pa.ChunkedArray | None = None) -> None:
+        """Write ``rows`` (``OUTPUT_SCHEMA``), only those ``keep`` marks when given: the one
+        copy of the rows is the per-day selection, skipped when there is nothing to select."""
         if rows.num_rows == 0:
             return
         rows = rows.append_column(
@@ -60,8 +62,14 @@ class PartitionedParquetWriter:
         ).append_column(
             "ingest_id", pc.fill_null(pa.nulls(rows.num_rows, pa.string()), self._ingest_id)
         )
-        for day in pc.unique(rows.column("transaction_date")).to_pylist():
-            part = rows.filter(pc.equal(rows.column("transaction_date"), pa.scalar(day)))
+        dates = rows.column("transaction_date")
+        days = pc.unique(dates if keep is None else dates.filter(keep)).to_pylist()
+        for day in days:
+            if len(days) == 1:
+                part = rows if keep is None else rows.filter(keep)
+            else:
+                selected = pc.equal(dates, pa.scalar(day))
+                part = rows.filter(selected if keep is None else pc.and_(selected, keep))
             self._writer(day.isoformat()).write_table(part)
 
     def _writer(self, day: str) -> pq.ParquetWriter:

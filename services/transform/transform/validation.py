@@ -17,13 +17,13 @@ from pipeline_shared.contract import CHANNELS, COUNTRIES, CURRENCY_MINOR_UNITS, 
 AMOUNT_TYPE = pa.decimal128(18 + MAX_AMOUNT_SCALE, MAX_AMOUNT_SCALE)
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
 
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+MCC_PATTERN = r"^\d{4}$"
+AMOUNT_PATTERN = r"^[+-]?\d{1,18}(\.\d{1,18})?$"
 _TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:?\d{2})$"
-_AMOUNT = r"^[+-]?\d{1,18}(\.\d{1,18})?$"
-_MCC = r"^\d{4}$"
 
-_CURRENCY_CODES = pa.array(sorted(CURRENCY_MINOR_UNITS))
-_CURRENCY_UNITS = pa.array(
+CURRENCY_CODES = pa.array(sorted(CURRENCY_MINOR_UNITS))
+CURRENCY_UNITS = pa.array(
     [CURRENCY_MINOR_UNITS[c] for c in sorted(CURRENCY_MINOR_UNITS)], pa.int32()
 )
 _COUNTRIES = pa.array(sorted(COUNTRIES))
@@ -72,11 +72,16 @@ def _utf8(column: pa.Array, name: str, problems: list[tuple[str, pa.Array]]) -> 
         return pc.if_else(mask, pa.scalar(None, pa.binary()), column).cast(pa.string())
 
 
-def _timestamps(text: pa.Array, shaped: pa.Array) -> pa.Array:
-    """Parse ISO 8601 timestamps whose shape matched; impossible dates and times become null."""
+def parse_timestamps(text: pa.Array) -> pa.Array:
+    """ISO 8601 strings (of the contract's shape, or null) to UTC timestamps; impossible dates
+    and times become null. One cast when all are real; the slower checks only when not."""
+    try:
+        return text.cast(TIMESTAMP_TYPE)
+    except pa.ArrowInvalid:
+        pass
     wall_clock = pc.replace_substring(pc.utf8_slice_codeunits(text, 0, 19), " ", "T")
     real = pc.is_valid(pc.strptime(wall_clock, "%Y-%m-%dT%H:%M:%S", "s", error_is_null=True))
-    candidates = pc.if_else(pc.and_(shaped, real), text, pa.scalar(None, pa.string()))
+    candidates = pc.if_else(real, text, pa.scalar(None, pa.string()))
     try:
         return candidates.cast(TIMESTAMP_TYPE)
     except pa.ArrowInvalid:  # a value strptime let through (rare): settle it row by row
@@ -91,6 +96,14 @@ def _timestamps(text: pa.Array, shaped: pa.Array) -> pa.Array:
         return pa.array(parsed, TIMESTAMP_TYPE)
 
 
+def amount_decimals(amount: pa.Array) -> pa.Array:
+    """Digits after the decimal point of each (ASCII) amount; 0 without a point."""
+    point = pc.find_substring(amount, ".")
+    return pc.if_else(
+        pc.less(point, 0), 0, pc.subtract(pc.subtract(pc.binary_length(amount), point), 1)
+    )
+
+
 def validate(batch: pa.RecordBatch) -> ValidatedBatch:
     """Check every contract rule on ``batch`` (binary columns named by the header)."""
     problems: list[tuple[str, pa.Array]] = []
@@ -103,41 +116,42 @@ def validate(batch: pa.RecordBatch) -> ValidatedBatch:
 
     transaction_id, account_id = text("transaction_id"), text("account_id")
     merchant_id = text("merchant_id")
-    raw_timestamp, raw_amount = text("timestamp"), text("amount")
+    # A lower-case "z" suffix is accepted; Arrow's cast reads only "Z".
+    raw_timestamp = pc.replace_substring(text("timestamp"), "z", "Z")
+    raw_amount = text("amount")
     currency, country = pc.utf8_upper(text("currency")), pc.utf8_upper(text("country"))
     channel, mcc = pc.utf8_upper(text("channel")), text("mcc")
 
     rule(
         "transaction_id: missing or not 1-64 of [A-Za-z0-9_.:-]",
-        pc.match_substring_regex(transaction_id, _ID),
+        pc.match_substring_regex(transaction_id, ID_PATTERN),
     )
     rule(
         "account_id: missing or not 1-64 of [A-Za-z0-9_.:-]",
-        pc.match_substring_regex(account_id, _ID),
+        pc.match_substring_regex(account_id, ID_PATTERN),
     )
     rule(
         "merchant_id: missing or not 1-64 of [A-Za-z0-9_.:-]",
-        pc.match_substring_regex(merchant_id, _ID),
+        pc.match_substring_regex(merchant_id, ID_PATTERN),
     )
 
     timestamp_shaped = pc.fill_null(pc.match_substring_regex(raw_timestamp, _TIMESTAMP), False)
-    timestamp = _timestamps(raw_timestamp, timestamp_shaped)
+    timestamp = parse_timestamps(
+        pc.if_else(timestamp_shaped, raw_timestamp, pa.scalar(None, pa.string()))
+    )
     rule("timestamp: not ISO 8601 with a UTC offset or Z", timestamp_shaped)
     rule(
         "timestamp: not a real date and time",
         pc.or_(pc.invert(timestamp_shaped), pc.is_valid(timestamp)),
     )
 
-    currency_index = pc.index_in(currency, value_set=_CURRENCY_CODES)
+    currency_index = pc.index_in(currency, value_set=CURRENCY_CODES)
     rule("currency: not an ISO 4217 code", pc.is_valid(currency_index))
 
-    amount_shaped = pc.fill_null(pc.match_substring_regex(raw_amount, _AMOUNT), False)
+    amount_shaped = pc.fill_null(pc.match_substring_regex(raw_amount, AMOUNT_PATTERN), False)
     rule("amount: not a decimal number", amount_shaped)
-    point = pc.find_substring(raw_amount, ".")
-    decimals = pc.if_else(
-        pc.less(point, 0), 0, pc.subtract(pc.subtract(pc.utf8_length(raw_amount), point), 1)
-    )
-    minor_units = pc.take(_CURRENCY_UNITS, currency_index)
+    decimals = amount_decimals(raw_amount)
+    minor_units = pc.take(CURRENCY_UNITS, currency_index)
     rule(
         "amount: more decimals than the currency's minor unit",
         pc.or_(
@@ -146,7 +160,7 @@ def validate(batch: pa.RecordBatch) -> ValidatedBatch:
         ),
     )
 
-    rule("mcc: not 4 digits", pc.match_substring_regex(mcc, _MCC))
+    rule("mcc: not 4 digits", pc.match_substring_regex(mcc, MCC_PATTERN))
     rule("country: not an ISO 3166-1 alpha-2 code", pc.is_in(country, value_set=_COUNTRIES))
     rule(
         f"channel: not one of {', '.join(sorted(CHANNELS))}", pc.is_in(channel, value_set=_CHANNELS)

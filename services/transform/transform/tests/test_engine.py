@@ -134,6 +134,22 @@ def test_duplicates_keep_the_first_row_across_batches(tmp_path: Path) -> None:
     assert summary.reasons["duplicate transaction_id (first occurrence kept)"] == 2
 
 
+def test_first_occurrence_wins_whichever_validation_path_took_it(tmp_path: Path) -> None:
+    # tx-1 first appears in a form only the full rules accept (lower case, padding); its
+    # canonical repeats come later, in the same parse block and in a later one.
+    first = GOOD.replace("USD", " usd ").replace("12.50", "1.00")
+    rows = [first, GOOD.replace("12.50", "2.00")]
+    rows += [GOOD.replace("tx-1", f"tx-{i}") for i in range(2, 30_000)]
+    rows.append(GOOD.replace("12.50", "3.00"))
+    summary = run(HEADER + "\n" + "\n".join(rows) + "\n", tmp_path, block_size=1 << 20)
+    assert (summary.rows_written, summary.duplicates) == (29_999, 2)
+    written = written_rows(tmp_path, summary)
+    (kept,) = (r for r in written if r["transaction_id"] == "tx-1")
+    assert (kept["amount"], kept["currency"]) == (Decimal("1.00"), "USD")
+    # Output keeps input order, the slowly validated row included.
+    assert [r["transaction_id"] for r in written[:3]] == ["tx-1", "tx-2", "tx-3"]
+
+
 def test_generated_file_balances_exactly(tmp_path: Path) -> None:
     text = io.StringIO()
     generated = write_transactions(

@@ -30,3 +30,16 @@ def test_long_lines_are_replaced_in_place() -> None:
 def test_prefix_is_emitted_first() -> None:
     out, _ = _guard(b"1,2\n", prefix=b"a,b\n")
     assert out == b"a,b\n1,2\n"
+
+
+def test_reads_of_any_size_give_the_same_bytes() -> None:
+    data = b"ok\n" + b"x" * 50 + b"\nok2\n" * 40
+    whole, _ = _guard(data, read_size=16)
+    for size in (1, 3, 7, 64):
+        guard = LineGuard(io.BytesIO(data), max_line_bytes=10, read_size=16)
+        parts = []
+        while part := guard.read(size):
+            assert len(part) <= size
+            parts.append(part)
+        assert b"".join(parts) == whole
+    assert LineGuard(io.BytesIO(data), max_line_bytes=10).read(0) == b""
