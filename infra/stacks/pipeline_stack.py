@@ -22,6 +22,11 @@ from infra.stacks.base import EnvironmentStack
 
 NAME = "pipeline"
 
+# Arrow's allocator (mimalloc) keeps the memory a batch freed for the next one instead of
+# handing it back to the OS and faulting it in again: 10-20 % of transform CPU otherwise
+# (docs/benchmarks.md; tests/benchmarks/transform_throughput.py runs with the same setting).
+TRANSFORM_ALLOCATOR = {"MIMALLOC_PURGE_DELAY": "-1"}
+
 
 @dataclass(frozen=True)
 class Packages:
@@ -128,6 +133,7 @@ class PipelineStack(EnvironmentStack):
                     **table_env,
                     "PROCESSED_BUCKET": processed.name,
                     "QUARANTINE_BUCKET": quarantine.name,
+                    **TRANSFORM_ALLOCATOR,
                 },
                 [
                     raw.grant_read("raw/"),

@@ -160,6 +160,7 @@ def test_functions_share_the_layer_on_arm64_with_logs_tracing_and_vpc(
         transform["timeout"],
         transform["ephemeral_storage"]["size"],
     ) == (3008, 900, 4096)
+    assert transform["environment"]["variables"]["MIMALLOC_PURGE_DELAY"] == "-1"
     assert all(g["retention_in_days"] == s.config.log_retention_days for g in log_groups.values())
 
 

@@ -13,13 +13,16 @@ import pyarrow.parquet as pq
 
 from transform.validation import OUTPUT_SCHEMA
 
-PARQUET_SCHEMA = OUTPUT_SCHEMA.append(pa.field("source_object", pa.string())).append(
-    pa.field("ingest_id", pa.string())
+# The lineage columns hold one value per file: dictionary-encoded in Arrow too, so a chunk's
+# million copies are a million zero indices, not a million strings.
+LINEAGE_TYPE = pa.dictionary(pa.int32(), pa.string())
+PARQUET_SCHEMA = OUTPUT_SCHEMA.append(pa.field("source_object", LINEAGE_TYPE)).append(
+    pa.field("ingest_id", LINEAGE_TYPE)
 )
 
 
 # Low-cardinality columns; dictionary-encoding unique ids and amounts only costs time.
-_DICTIONARY_COLUMNS = [
+DICTIONARY_COLUMNS = [
     "account_id",
     "currency",
     "merchant_id",
@@ -30,6 +33,11 @@ _DICTIONARY_COLUMNS = [
     "source_object",
     "ingest_id",
 ]
+
+# Min/max statistics only where they let a query skip row groups: time ranges and amounts.
+# Ids and codes are spread over every row group, so their statistics prune nothing and cost
+# a fifth of the write time.
+STATISTICS_COLUMNS = ["timestamp", "transaction_date", "amount"]
 
 
 def processed_key(source: str, day: str, ingest_id: str, chunk_index: int) -> str:
@@ -57,11 +65,11 @@ class PartitionedParquetWriter:
         copy of the rows is the per-day selection, skipped when there is nothing to select."""
         if rows.num_rows == 0:
             return
-        rows = rows.append_column(
-            "source_object", pc.fill_null(pa.nulls(rows.num_rows, pa.string()), self._source_object)
-        ).append_column(
-            "ingest_id", pc.fill_null(pa.nulls(rows.num_rows, pa.string()), self._ingest_id)
-        )
+        zeros = pc.fill_null(pa.nulls(rows.num_rows, pa.int32()), 0)
+        for name, value in (("source_object", self._source_object), ("ingest_id", self._ingest_id)):
+            rows = rows.append_column(
+                name, pa.DictionaryArray.from_arrays(zeros, pa.array([value], pa.string()))
+            )
         dates = rows.column("transaction_date")
         days = pc.unique(dates if keep is None else dates.filter(keep)).to_pylist()
         for day in days:
@@ -78,7 +86,11 @@ class PartitionedParquetWriter:
             path = self._root / key
             path.parent.mkdir(parents=True, exist_ok=True)
             self._writers[day] = pq.ParquetWriter(
-                path, PARQUET_SCHEMA, compression="zstd", use_dictionary=_DICTIONARY_COLUMNS
+                path,
+                PARQUET_SCHEMA,
+                compression="zstd",
+                use_dictionary=DICTIONARY_COLUMNS,
+                write_statistics=STATISTICS_COLUMNS,
             )
             self.keys.append(key)
         return self._writers[day]

@@ -7,6 +7,8 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from testkit.synthetic import write_transactions
 
@@ -167,6 +169,26 @@ def test_generated_file_balances_exactly(tmp_path: Path) -> None:
     assert summary.rows_quarantined == sum(generated.defects.values()) + generated.wrong_field_count
     assert summary.balanced
     assert len(written_rows(tmp_path / "out", summary)) == generated.valid
+
+
+def test_parquet_layout_statistics_where_queries_prune(tmp_path: Path) -> None:
+    rows = [GOOD.replace("tx-1", f"tx-{i}") for i in range(100)]
+    summary = run(HEADER + "\n" + "\n".join(rows) + "\n", tmp_path)
+    (key,) = summary.outputs
+    parquet = pq.ParquetFile(tmp_path / key)
+    group = parquet.metadata.row_group(0)
+    stats = {
+        group.column(i).path_in_schema: group.column(i).is_stats_set
+        for i in range(group.num_columns)
+    }
+    assert {name for name, present in stats.items() if present} == {
+        "timestamp",
+        "transaction_date",
+        "amount",
+    }
+    lineage = parquet.read(columns=["source_object", "ingest_id"])
+    assert all(pa.types.is_dictionary(field.type) for field in lineage.schema)
+    assert lineage.column("source_object").unique().to_pylist() == ["s3://raw/x.csv"]
 
 
 def test_gzip_input_through_the_engine(tmp_path: Path) -> None:
