@@ -106,7 +106,8 @@ class _Range(io.RawIOBase):
 
 def measure_engine(path: Path, out: Path, chunk_mb: int) -> int:
     """The whole file as chunks of about ``chunk_mb``, one after the other, as the Map runs
-    them on separate Lambdas (ingest's planner picks the boundaries)."""
+    them on separate Lambdas (ingest's planner picks the boundaries). Prints each chunk's MB/s:
+    the first runs on fresh memory, the later ones as in a warm Lambda container."""
     with path.open("rb") as handle:
         header = handle.readline()
 
@@ -131,9 +132,12 @@ def measure_engine(path: Path, out: Path, chunk_mb: int) -> int:
                 chunk_start=start,
             )
             stream = _Range(handle, start, end)
+            started = time.perf_counter()
             summary = transform_stream(stream, context=context, out_dir=out, header_line=header if start else None)  # type: ignore[arg-type]
             assert summary.balanced
             rows += summary.rows_read
+            rate = (end - start) / 1e6 / (time.perf_counter() - started)
+            print(json.dumps({"chunk": index, "mb_per_s": round(rate, 1)}))
     return rows
 
 
@@ -299,7 +303,7 @@ def main() -> int:
             duplicate_rate=0.001,
             wrong_field_rate=0.0005,
         )
-    results = {}
+    results, chunk_rates = {}, list[str]()
     for mode in ("raw", "floor", "engine", "naive"):
         command = [
             sys.executable,
@@ -322,7 +326,9 @@ def main() -> int:
             "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
         }
         output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
-        results[mode] = json.loads(output.strip().splitlines()[-1])
+        *chunks, summary = (json.loads(line) for line in output.strip().splitlines())
+        results[mode] = summary
+        chunk_rates += [str(c["mb_per_s"]) for c in chunks]
     print(f"file: {path} ({path.stat().st_size / 1e6:.0f} MB)")
     print(f"{'measurement':<34}{'MB':>8}{'rows':>12}{'s':>8}{'MB/s':>8}{'peak RSS MB':>13}")
     labels = {
@@ -335,6 +341,7 @@ def main() -> int:
         print(
             f"{labels[mode]:<34}{r['mb']:>8}{r['rows']:>12}{r['seconds']:>8}{r['mb_per_s']:>8}{r['peak_rss_mb']:>13}"
         )
+    print(f"engine MB/s per chunk, in order: {', '.join(chunk_rates)}")
     engine, raw, floor, naive = (
         results[m]["mb_per_s"] for m in ("engine", "raw", "floor", "naive")
     )
