@@ -14,6 +14,15 @@ from transform.models import ChunkSummary
 
 HEADER = "transaction_id,account_id,timestamp,amount,currency,merchant_id,mcc,country,channel"
 GOOD = "tx-1,acct-1,2024-05-01T10:00:00Z,12.50,USD,m-1,5411,US,POS"
+FIELDS = HEADER.split(",")
+
+
+def row(**overrides: str) -> str:
+    """GOOD with some fields replaced."""
+    values = dict(zip(FIELDS, GOOD.split(","), strict=True)) | overrides
+    return ",".join(values[f] for f in FIELDS)
+
+
 CONTEXT = ChunkContext(
     source="bank", ingest_id="ing-1", chunk_index=0, source_object="s3://raw/x.csv"
 )

@@ -12,15 +12,8 @@ from testkit.synthetic import write_transactions
 
 from pipeline_shared.contract import REQUIRED_COLUMNS
 from transform.canonical import canonical_rows
-from transform.tests.helpers import GOOD, HEADER
+from transform.tests.helpers import GOOD, HEADER, row
 from transform.validation import validate
-
-FIELDS = HEADER.split(",")
-
-
-def _row(**overrides: str) -> str:
-    values = dict(zip(FIELDS, GOOD.split(","), strict=True)) | overrides
-    return ",".join(values[f] for f in FIELDS)
 
 
 def _batch(lines: list[str] | str) -> pa.RecordBatch:
@@ -30,7 +23,7 @@ def _batch(lines: list[str] | str) -> pa.RecordBatch:
         convert_options=pv.ConvertOptions(
             column_types=dict.fromkeys(REQUIRED_COLUMNS, pa.binary()), check_utf8=False
         ),
-        parse_options=pv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        parse_options=pv.ParseOptions(invalid_row_handler=lambda invalid: "skip"),
     )
     batches = table.combine_chunks().to_batches()
     return batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
@@ -49,46 +42,46 @@ def _agree(batch: pa.RecordBatch) -> tuple[list[bool], list[bool]]:
 
 CANONICAL = [
     GOOD,
-    _row(timestamp="2024-02-29T10:00:00Z"),  # a leap day
-    _row(timestamp="2024-05-01 23:59:59.123456+0200"),
-    _row(timestamp="2024-05-01T00:00:00-05:30"),
-    _row(amount="+12.5"),
-    _row(amount="-0.01"),
-    _row(amount="999999999999999999.99"),
-    _row(amount="1000", currency="JPY"),
-    _row(amount="1.005", currency="KWD"),
-    _row(mcc="0001"),
-    _row(transaction_id="A" + "b" * 63, account_id="a.b:c_d-e"),
+    row(timestamp="2024-02-29T10:00:00Z"),  # a leap day
+    row(timestamp="2024-05-01 23:59:59.123456+0200"),
+    row(timestamp="2024-05-01T00:00:00-05:30"),
+    row(amount="+12.5"),
+    row(amount="-0.01"),
+    row(amount="999999999999999999.99"),
+    row(amount="1000", currency="JPY"),
+    row(amount="1.005", currency="KWD"),
+    row(mcc="0001"),
+    row(transaction_id="A" + "b" * 63, account_id="a.b:c_d-e"),
 ]
 
 VALID_NOT_CANONICAL = [
-    _row(transaction_id=" tx-2 "),
-    _row(currency="usd"),
-    _row(country="us", channel="pos"),
-    _row(timestamp="2024-05-01T10:00:00z"),
-    _row(amount=" 12.50"),
+    row(transaction_id=" tx-2 "),
+    row(currency="usd"),
+    row(country="us", channel="pos"),
+    row(timestamp="2024-05-01T10:00:00z"),
+    row(amount=" 12.50"),
 ]
 
 INVALID = [
-    _row(timestamp="2024-02-30T10:00:00Z"),
-    _row(timestamp="2023-02-29T10:00:00Z"),
-    _row(timestamp="2024-05-01T24:00:00Z"),
-    _row(timestamp="2024-05-01T10:00:60Z"),
-    _row(timestamp="2024-05-01T10:00:00.1234567Z"),
-    _row(timestamp="2024-05-01T10:00:00"),
-    _row(amount="12."),
-    _row(amount="10.123"),
-    _row(amount="1.5", currency="JPY"),
-    _row(amount="1234567890123456789"),
-    _row(currency="ZZZ"),
-    _row(country="XX"),
-    _row(channel="PIGEON"),
-    _row(mcc="541"),
-    _row(mcc="54111"),
-    _row(account_id=""),
-    _row(account_id="a" * 65),
-    _row(merchant_id="m\u00e9"),
-    _row(merchant_id="m-\udcff"),  # a byte that is not UTF-8
+    row(timestamp="2024-02-30T10:00:00Z"),
+    row(timestamp="2023-02-29T10:00:00Z"),
+    row(timestamp="2024-05-01T24:00:00Z"),
+    row(timestamp="2024-05-01T10:00:60Z"),
+    row(timestamp="2024-05-01T10:00:00.1234567Z"),
+    row(timestamp="2024-05-01T10:00:00"),
+    row(amount="12."),
+    row(amount="10.123"),
+    row(amount="1.5", currency="JPY"),
+    row(amount="1234567890123456789"),
+    row(currency="ZZZ"),
+    row(country="XX"),
+    row(channel="PIGEON"),
+    row(mcc="541"),
+    row(mcc="54111"),
+    row(account_id=""),
+    row(account_id="a" * 65),
+    row(merchant_id="m\u00e9"),
+    row(merchant_id="m-\udcff"),  # a byte that is not UTF-8
 ]
 
 

@@ -8,14 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from transform.tests.helpers import GOOD, HEADER, quarantined, run, written_rows
-
-FIELDS = HEADER.split(",")
-
-
-def _row(**overrides: str) -> str:
-    values = dict(zip(FIELDS, GOOD.split(","), strict=True)) | overrides
-    return ",".join(values[f] for f in FIELDS)
+from transform.tests.helpers import GOOD, HEADER, quarantined, row, run, written_rows
 
 
 @pytest.mark.parametrize(
@@ -45,7 +38,7 @@ def test_a_bad_value_quarantines_the_row_with_its_reason(
     tmp_path: Path, overrides: dict[str, str], reason: str | None
 ) -> None:
     summary = run(
-        f"{HEADER}\n{GOOD}\n{_row(transaction_id='tx-2', **overrides) if 'transaction_id' not in overrides else _row(**overrides)}\n",
+        f"{HEADER}\n{GOOD}\n{row(transaction_id='tx-2', **overrides) if 'transaction_id' not in overrides else row(**overrides)}\n",
         tmp_path,
     )
     assert (summary.rows_read, summary.rows_written, summary.rows_quarantined) == (2, 1, 1)
@@ -58,14 +51,14 @@ def test_a_bad_value_quarantines_the_row_with_its_reason(
 
 
 def test_values_are_normalized_and_typed(tmp_path: Path) -> None:
-    row = _row(
+    line = row(
         timestamp=" 2024-05-01T23:30:00.25-02:00 ",
         amount="-7",
         currency="jpy",
         country="jp",
         channel="ecom",
     )
-    summary = run(f"{HEADER}\n{row}\n", tmp_path)
+    summary = run(f"{HEADER}\n{line}\n", tmp_path)
     (written,) = written_rows(tmp_path, summary)
     assert written["timestamp"] == dt.datetime(2024, 5, 2, 1, 30, 0, 250000, tzinfo=dt.UTC)
     assert written["transaction_date"] == dt.date(2024, 5, 2)
@@ -77,16 +70,16 @@ def test_values_are_normalized_and_typed(tmp_path: Path) -> None:
 
 
 def test_three_decimal_currency_keeps_exact_amount(tmp_path: Path) -> None:
-    summary = run(f"{HEADER}\n{_row(amount='1.005', currency='KWD')}\n", tmp_path)
+    summary = run(f"{HEADER}\n{row(amount='1.005', currency='KWD')}\n", tmp_path)
     assert written_rows(tmp_path, summary)[0]["amount"] == Decimal("1.005")
 
 
 def test_several_reasons_are_all_listed(tmp_path: Path) -> None:
-    summary = run(f"{HEADER}\n{_row(mcc='x', country='ZZ', currency='ABC')}\n", tmp_path)
+    summary = run(f"{HEADER}\n{row(mcc='x', country='ZZ', currency='ABC')}\n", tmp_path)
     (record,) = quarantined(tmp_path, summary)
     assert set(record["reasons"]) == {
         "mcc: not 4 digits",
         "country: not an ISO 3166-1 alpha-2 code",
         "currency: not an ISO 4217 code",
     }
-    assert record["raw_line"] == _row(mcc="x", country="ZZ", currency="ABC")
+    assert record["raw_line"] == row(mcc="x", country="ZZ", currency="ABC")
