@@ -1,23 +1,41 @@
 """Duplicates across chunks of one file: the first occurrence (lowest chunk) of a
 transaction_id is kept, later ones are removed from their Parquet files and counted.
 
-Each transform dedupes within its chunk; only finalize sees every chunk. The ids of the whole
-file are held at once (about 40 bytes a row), so files above ``max_rows`` are not checked and
-the summary says so rather than pretending.
+Each transform dedupes within its chunk; only finalize sees every chunk. Memory holds one
+bucket of ids at a time, never the file's: pass 1 reads each output's transaction_id column
+and spills its rows to per-bucket Arrow files on local disk (about 45 bytes a row); pass 2
+settles each bucket; pass 3 rewrites, row group by row group, the outputs that lost rows. An
+id's bucket comes from its last four bytes, so every chunk puts it in the same bucket. Files
+above ``max_rows`` (local disk), or whose ids crowd one bucket (a constant suffix), are not
+checked, and the summary says so rather than pretending.
 """
 
 from __future__ import annotations
 
+import errno
 import io
-from collections.abc import Callable, Sequence
+import math
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 ID = "transaction_id"
+ROWS_PER_BUCKET = 500_000  # ~125 MB to settle (measured ~250 bytes a row at the peak)
+_SPILL_SCHEMA = pa.schema(
+    [(ID, pa.string()), ("chunk", pa.int32()), ("file", pa.int32()), ("row", pa.int64())]
+)
+# Every two-byte string, so that index_in gives a byte pair's value (0-65535).
+_BYTE_PAIRS = pa.array([bytes((a, b)) for a in range(256) for b in range(256)], pa.binary())
+_HASHED_PAIRS = ((0, 2), (2, 4), (4, 6), (-6, -4), (-4, -2), (-2, None))
+_GOLDEN = pa.scalar(0x9E3779B97F4A7C15, pa.uint64())  # 2**64 / the golden ratio
 
 
 @dataclass(frozen=True)
@@ -33,45 +51,130 @@ def remove_cross_chunk_duplicates(
     read: Callable[[str], bytes],
     write: Callable[[str, bytes], None],
     max_rows: int,
+    rows_per_bucket: int = ROWS_PER_BUCKET,
+    spill_dir: Path | None = None,
 ) -> CrossChunkResult:
     if len(results) < 2:
         return CrossChunkResult(checked=True)
-    if sum(int(r.get("rows_written", 0)) for r in results) > max_rows:
+    total = sum(int(r.get("rows_written", 0)) for r in results)
+    if total > max_rows:
         return CrossChunkResult(checked=False)
-    keys: list[str] = []
-    parts: list[pa.Table] = []
-    for result in sorted(results, key=lambda r: int(r["chunk_index"])):
-        for key in result.get("outputs", []):
-            ids = pq.read_table(pa.BufferReader(read(key)), columns=[ID]).column(ID)
-            parts.append(
-                pa.table(
-                    {
-                        ID: ids,
-                        "chunk": pa.array([int(result["chunk_index"])] * len(ids), pa.int32()),
-                        "file": pa.array([len(keys)] * len(ids), pa.int32()),
-                        "row": pa.array(range(len(ids)), pa.int64()),
-                    }
-                )
-            )
-            keys.append(key)
-    if not parts:
-        return CrossChunkResult(checked=True)
-    rows = pa.concat_tables(parts)
-    first = rows.group_by(ID).aggregate([("chunk", "min")])
-    joined = rows.join(first, keys=ID)
-    later = joined.filter(pc.greater(joined.column("chunk"), joined.column("chunk_min")))
-    if later.num_rows == 0:
+    buckets = max(1, math.ceil(total / rows_per_bucket))
+    with tempfile.TemporaryDirectory(dir=spill_dir) as tmp:
+        try:
+            keys = _spill_ids(results, read, Path(tmp), buckets)
+        except OSError as error:
+            if error.errno != errno.ENOSPC and "No space left" not in str(error):
+                raise
+            return CrossChunkResult(checked=False)  # the ids outgrew local disk
+        later: list[pa.Table] = []
+        for part in _read_buckets(Path(tmp), buckets):
+            if part.num_rows > 4 * rows_per_bucket:
+                return CrossChunkResult(checked=False)  # ids too alike to spread
+            later.append(_later_occurrences(part))
+    drops = pa.concat_tables(later) if later else _SPILL_SCHEMA.empty_table()
+    if drops.num_rows == 0:
         return CrossChunkResult(checked=True)
     rewritten = []
-    for file_index in pc.unique(later.column("file")).to_pylist():
-        drop = later.filter(pc.equal(later.column("file"), file_index)).column("row")
+    for file_index in pc.unique(drops.column("file")).to_pylist():
+        rows = drops.filter(pc.equal(drops.column("file"), file_index)).column("row")
         key = keys[file_index]
-        table = pq.read_table(pa.BufferReader(read(key)))
-        keep = pc.invert(
-            pc.is_in(pa.array(range(table.num_rows), pa.int64()), value_set=drop.combine_chunks())
-        )
-        out = io.BytesIO()
-        pq.write_table(table.filter(keep), out, compression="zstd")
-        write(key, out.getvalue())
+        write(key, _without_rows(read(key), rows.combine_chunks()))
         rewritten.append(key)
-    return CrossChunkResult(checked=True, removed=later.num_rows, rewritten=tuple(rewritten))
+    return CrossChunkResult(checked=True, removed=drops.num_rows, rewritten=tuple(rewritten))
+
+
+def _spill_ids(
+    results: Sequence[dict[str, Any]],
+    read: Callable[[str], bytes],
+    directory: Path,
+    buckets: int,
+) -> list[str]:
+    """Pass 1: every output's ids, with where they are, into the bucket files."""
+    keys: list[str] = []
+    with ExitStack() as stack:
+        writers = [
+            stack.enter_context(ipc.new_stream(str(directory / f"{b}.arrow"), _SPILL_SCHEMA))
+            for b in range(buckets)
+        ]
+        for result in sorted(results, key=lambda r: int(r["chunk_index"])):
+            for key in result.get("outputs", []):
+                ids = pq.read_table(pa.BufferReader(read(key)), columns=[ID]).column(ID)
+                rows = pa.table(
+                    [
+                        ids,
+                        _constant(len(ids), int(result["chunk_index"])),
+                        _constant(len(ids), len(keys)),
+                        _arange(len(ids)),
+                    ],
+                    schema=_SPILL_SCHEMA,
+                )
+                bucket = _bucket_of(ids, buckets)
+                order = pc.sort_indices(bucket)
+                rows, bucket = rows.take(order), bucket.take(order)
+                start = 0
+                for entry in pc.value_counts(bucket).to_pylist():  # in ascending bucket order
+                    writers[entry["values"]].write_table(rows.slice(start, entry["counts"]))
+                    start += entry["counts"]
+                keys.append(key)
+    return keys
+
+
+def _read_buckets(directory: Path, buckets: int) -> Iterator[pa.Table]:
+    for b in range(buckets):
+        with ipc.open_stream(str(directory / f"{b}.arrow")) as reader:
+            yield reader.read_all()
+
+
+def _later_occurrences(part: pa.Table) -> pa.Table:
+    """Pass 2, one bucket: the rows of ids a lower chunk also has. Counting the ids is the one
+    pass over the bucket; only repeated ids are grouped."""
+    ids = part.column(ID)
+    counts = pc.value_counts(ids)
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    if len(repeated) == 0:
+        return _SPILL_SCHEMA.empty_table()
+    candidates = part.filter(pc.is_in(ids, value_set=repeated))
+    first = candidates.group_by(ID, use_threads=False).aggregate([("chunk", "min")])
+    joined = candidates.join(first, keys=ID, use_threads=False)
+    later = joined.filter(pc.greater(joined.column("chunk"), joined.column("chunk_min")))
+    return later.select(_SPILL_SCHEMA.names)
+
+
+def _without_rows(data: bytes, rows: pa.Array) -> bytes:
+    """Pass 3: the Parquet file ``data`` less ``rows`` (row numbers), a row group at a time."""
+    source = pq.ParquetFile(pa.BufferReader(data))
+    out = io.BytesIO()
+    with pq.ParquetWriter(out, source.schema_arrow, compression="zstd") as writer:
+        offset = 0
+        for index in range(source.num_row_groups):
+            group = source.read_row_group(index)
+            numbers = pc.add(_arange(group.num_rows), offset)
+            writer.write_table(group.filter(pc.invert(pc.is_in(numbers, value_set=rows))))
+            offset += group.num_rows
+    return out.getvalue()
+
+
+def _bucket_of(ids: pa.ChunkedArray, buckets: int) -> pa.Array:
+    """A bucket number per id from its first and last six bytes (missing bytes count as
+    zeros), folded and mixed by Fibonacci hashing: the same id always lands in the same bucket,
+    and ids that differ at either end (serial numbers, random prefixes or suffixes) spread."""
+    raw = ids.combine_chunks().view(pa.binary())
+    value = _u64(0)
+    for start, end in _HASHED_PAIRS:
+        pair = pc.fill_null(pc.index_in(pc.binary_slice(raw, start, end), value_set=_BYTE_PAIRS), 0)
+        value = pc.add(pc.multiply(value, _u64(65_537)), pair.cast(pa.uint64()))  # wraps
+    mixed = pc.shift_right(pc.multiply(value, _GOLDEN), _u64(32))  # high half of 64 bits
+    return pc.shift_right(pc.multiply(mixed, _u64(buckets)), _u64(32))
+
+
+def _u64(value: int) -> pa.Scalar:
+    return pa.scalar(value, pa.uint64())
+
+
+def _constant(length: int, value: int) -> pa.Array:
+    return pc.fill_null(pa.nulls(length, pa.int32()), value)
+
+
+def _arange(length: int) -> pa.Array:
+    return pc.subtract(pc.cumulative_sum(_constant(length, 1).cast(pa.int64())), 1)

@@ -25,7 +25,7 @@ class Settings:
             processed_bucket=(os.environ if environ is None else environ).get("PROCESSED_BUCKET")
             or None,
             cross_chunk_max_rows=env_int(
-                "CROSS_CHUNK_MAX_ROWS", 50_000_000, minimum=0, maximum=500_000_000, environ=environ
+                "CROSS_CHUNK_MAX_ROWS", 150_000_000, minimum=0, maximum=500_000_000, environ=environ
             ),
             chunk_bytes=env_int(
                 "CHUNK_BYTES", 256 << 20, minimum=1 << 20, maximum=4 << 30, environ=environ
