@@ -163,7 +163,7 @@ def test_functions_share_the_layer_on_arm64_with_logs_tracing_and_vpc(
     assert transform["environment"]["variables"]["MIMALLOC_PURGE_DELAY"] == "-1"
     if env != "local":  # finalize spills the file's ids to local disk (cross_chunk.py)
         finalize = _one(functions, handler="ingest.handlers.finalize_handler")
-        assert (finalize["memory_size"], finalize["ephemeral_storage"]["size"]) == (1024, 10240)
+        assert (finalize["memory_size"], finalize["ephemeral_storage"]["size"]) == (1769, 10240)
     assert all(g["retention_in_days"] == s.config.log_retention_days for g in log_groups.values())
 
 

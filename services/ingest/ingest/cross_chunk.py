@@ -27,6 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
+from pipeline_shared.duplicates import later_occurrences
+
 ID = "transaction_id"
 ROWS_PER_BUCKET = 500_000  # ~125 MB to settle (measured ~250 bytes a row at the peak)
 _SPILL_SCHEMA = pa.schema(
@@ -71,7 +73,7 @@ def remove_cross_chunk_duplicates(
         for part in _read_buckets(Path(tmp), buckets):
             if part.num_rows > 4 * rows_per_bucket:
                 return CrossChunkResult(checked=False)  # ids too alike to spread
-            later.append(_later_occurrences(part))
+            later.append(later_occurrences(part, key=ID, order="chunk"))
     drops = pa.concat_tables(later) if later else _SPILL_SCHEMA.empty_table()
     if drops.num_rows == 0:
         return CrossChunkResult(checked=True)
@@ -124,21 +126,6 @@ def _read_buckets(directory: Path, buckets: int) -> Iterator[pa.Table]:
     for b in range(buckets):
         with ipc.open_stream(str(directory / f"{b}.arrow")) as reader:
             yield reader.read_all()
-
-
-def _later_occurrences(part: pa.Table) -> pa.Table:
-    """Pass 2, one bucket: the rows of ids a lower chunk also has. Counting the ids is the one
-    pass over the bucket; only repeated ids are grouped."""
-    ids = part.column(ID)
-    counts = pc.value_counts(ids)
-    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-    if len(repeated) == 0:
-        return _SPILL_SCHEMA.empty_table()
-    candidates = part.filter(pc.is_in(ids, value_set=repeated))
-    first = candidates.group_by(ID, use_threads=False).aggregate([("chunk", "min")])
-    joined = candidates.join(first, keys=ID, use_threads=False)
-    later = joined.filter(pc.greater(joined.column("chunk"), joined.column("chunk_min")))
-    return later.select(_SPILL_SCHEMA.names)
 
 
 def _without_rows(data: bytes, rows: pa.Array) -> bytes:

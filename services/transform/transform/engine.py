@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from pipeline_shared.contract import MAX_HEADER_BYTES, FileRejected, parse_header
+from pipeline_shared.duplicates import later_occurrences
 from transform.canonical import canonical_rows
 from transform.line_guard import PLACEHOLDER, LineGuard
 from transform.models import ChunkSummary
@@ -187,18 +188,13 @@ def _numbers(indices: pa.Array, rows_before: int) -> pa.Array:
 
 def _first_occurrences(rows: pa.Table) -> pa.ChunkedArray | None:
     """Which rows to keep: those whose transaction_id did not occur earlier in the chunk; None
-    when all are kept. Counting the ids is the one pass over all rows; only rows whose id
-    repeats are looked at further."""
-    ids = rows.column("transaction_id")
-    counts = pc.value_counts(ids)
-    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-    if len(repeated) == 0:
+    when all are kept."""
+    later = later_occurrences(
+        rows.select(["transaction_id", _RECORD]), key="transaction_id", order=_RECORD
+    )
+    if later.num_rows == 0:
         return None
-    candidates = rows.filter(pc.is_in(ids, value_set=repeated)).select(["transaction_id", _RECORD])
-    first = candidates.group_by("transaction_id", use_threads=False).aggregate([(_RECORD, "min")])
-    records = candidates.column(_RECORD)
-    later = records.filter(pc.invert(pc.is_in(records, value_set=first.column(f"{_RECORD}_min"))))
-    return pc.invert(pc.is_in(rows.column(_RECORD), value_set=later))
+    return pc.invert(pc.is_in(rows.column(_RECORD), value_set=later.column(_RECORD)))
 
 
 def _quarantine_bad_rows(
