@@ -159,7 +159,7 @@ def test_functions_share_the_layer_on_arm64_with_logs_tracing_and_vpc(
         transform["memory_size"],
         transform["timeout"],
         transform["ephemeral_storage"]["size"],
-    ) == (3008, 900, 4096)
+    ) == (3008, 900, 10240)
     assert transform["environment"]["variables"]["MIMALLOC_PURGE_DELAY"] == "-1"
     if env != "local":  # finalize spills the file's ids to local disk (cross_chunk.py)
         finalize = _one(functions, handler="ingest.handlers.finalize_handler")

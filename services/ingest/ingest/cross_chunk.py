@@ -1,13 +1,14 @@
-"""Duplicates across chunks of one file: the first occurrence (lowest chunk) of a
-transaction_id is kept, later ones are removed from their Parquet files and counted.
+"""Duplicates across the outputs of one file: the first occurrence of a transaction_id (in the
+earliest output: chunks in order, each chunk's parts in order) is kept, later ones are removed
+from their Parquet files and counted.
 
-Each transform dedupes within its chunk; only finalize sees every chunk. Memory holds one
-bucket of ids at a time, never the file's: pass 1 reads each output's transaction_id column
-and spills its rows to per-bucket Arrow files on local disk (about 45 bytes a row); pass 2
+Each transform dedupes within each part of its chunk; only finalize sees every output. Memory
+holds one bucket of ids at a time, never the file's: pass 1 reads each output's transaction_id
+column and spills its rows to per-bucket Arrow files on local disk (~40 bytes a row); pass 2
 settles each bucket; pass 3 rewrites, row group by row group, the outputs that lost rows. An
-id's bucket comes from its last four bytes, so every chunk puts it in the same bucket. Files
-above ``max_rows`` (local disk), or whose ids crowd one bucket (a constant suffix), are not
-checked, and the summary says so rather than pretending.
+id's bucket comes from its first and last six bytes, so every output puts it in the same
+bucket. Files above ``max_rows`` (local disk), or whose ids crowd one bucket (all alike at both
+ends), are not checked, and the summary says so rather than pretending.
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ from pipeline_shared.duplicates import later_occurrences
 
 ID = "transaction_id"
 ROWS_PER_BUCKET = 500_000  # ~125 MB to settle (measured ~250 bytes a row at the peak)
-_SPILL_SCHEMA = pa.schema(
-    [(ID, pa.string()), ("chunk", pa.int32()), ("file", pa.int32()), ("row", pa.int64())]
-)
+# "file": the output's place in file order (a lower one holds earlier rows); "row": the row's.
+_SPILL_SCHEMA = pa.schema([(ID, pa.string()), ("file", pa.int32()), ("row", pa.int64())])
 # Every two-byte string, so that index_in gives a byte pair's value (0-65535).
 _BYTE_PAIRS = pa.array([bytes((a, b)) for a in range(256) for b in range(256)], pa.binary())
 _HASHED_PAIRS = ((0, 2), (2, 4), (4, 6), (-6, -4), (-4, -2), (-2, None))
@@ -56,7 +56,7 @@ def remove_cross_chunk_duplicates(
     rows_per_bucket: int = ROWS_PER_BUCKET,
     spill_dir: Path | None = None,
 ) -> CrossChunkResult:
-    if len(results) < 2:
+    if sum(len(r.get("outputs", [])) for r in results) < 2:
         return CrossChunkResult(checked=True)
     total = sum(int(r.get("rows_written", 0)) for r in results)
     if total > max_rows:
@@ -73,7 +73,7 @@ def remove_cross_chunk_duplicates(
         for part in _read_buckets(Path(tmp), buckets):
             if part.num_rows > 4 * rows_per_bucket:
                 return CrossChunkResult(checked=False)  # ids too alike to spread
-            later.append(later_occurrences(part, key=ID, order="chunk"))
+            later.append(later_occurrences(part, key=ID, order="file"))
     drops = pa.concat_tables(later) if later else _SPILL_SCHEMA.empty_table()
     if drops.num_rows == 0:
         return CrossChunkResult(checked=True)
@@ -92,7 +92,8 @@ def _spill_ids(
     directory: Path,
     buckets: int,
 ) -> list[str]:
-    """Pass 1: every output's ids, with where they are, into the bucket files."""
+    """Pass 1: every output's ids, with where they are, into the bucket files. Outputs are
+    numbered in file order: by chunk, then as the chunk listed them (part by part)."""
     keys: list[str] = []
     with ExitStack() as stack:
         writers = [
@@ -105,7 +106,6 @@ def _spill_ids(
                 rows = pa.table(
                     [
                         ids,
-                        _constant(len(ids), int(result["chunk_index"])),
                         _constant(len(ids), len(keys)),
                         _arange(len(ids)),
                     ],

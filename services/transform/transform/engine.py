@@ -1,8 +1,8 @@
 """The transform of one chunk: stream CSV in, Parquet and quarantine out, nothing lost.
 
-Blocks are parsed and validated one at a time; the chunk's valid rows are held (as Arrow,
-about the chunk's size) until duplicates are settled, then written. Memory is bounded by the
-chunk size, which ingest bounds, not by the file size.
+Blocks are parsed and validated one at a time; valid rows are held (as Arrow) until they
+reach ``Limits.part_bytes``, then their duplicates are settled and they are written as a part. Memory is bounded by the part size, whatever the chunk's: a .csv.gz file, which is
+one chunk, is written in parts too; finalize settles duplicates across parts and chunks.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class ChunkContext:
 class Limits:
     block_size: int = 16 << 20
     max_line_bytes: int = 1 << 20
+    # Valid rows held (Arrow bytes, ~1.2x their CSV) before they are written as a part: a
+    # 256 MiB chunk is one part; a larger (gzip) chunk is written in several.
+    part_bytes: int = 384 << 20
 
 
 def read_header_line(stream: BinaryIO) -> bytes:
@@ -126,21 +129,29 @@ def transform_stream(
             invalid_numbers.append(number)
         invalid_rows.clear()
 
-    parsed_rows, good_parts = 0, []
+    parsed_rows, good_parts = 0, list[pa.Table]()
+
+    def write_part() -> None:
+        # Duplicates are settled once the part is read: memory is bounded by the part.
+        good = pa.concat_tables(good_parts) if good_parts else _ROWS_SCHEMA.empty_table()
+        good_parts.clear()
+        keep = _first_occurrences(good)
+        duplicates = 0 if keep is None else good.num_rows - pc.sum(keep).as_py()
+        summary.duplicates += duplicates
+        summary.rows_written += good.num_rows - duplicates
+        parquet.write(good.drop_columns([_RECORD]), keep)
+
     try:
         for batch in reader:
             quarantine_invalid_rows()
             good_parts.append(_valid_rows(batch, parsed_rows, invalid_numbers, quarantine, summary))
             summary.rows_read += batch.num_rows
             parsed_rows += batch.num_rows
+            if sum(part.nbytes for part in good_parts) >= limits.part_bytes:
+                write_part()
+                parquet.next_part()
         quarantine_invalid_rows()
-        # Duplicates are settled once the whole chunk is read: memory is bounded by the chunk.
-        good = pa.concat_tables(good_parts) if good_parts else _ROWS_SCHEMA.empty_table()
-        del good_parts
-        keep = _first_occurrences(good)
-        summary.duplicates = 0 if keep is None else good.num_rows - pc.sum(keep).as_py()
-        summary.rows_written = good.num_rows - summary.duplicates
-        parquet.write(good.drop_columns([_RECORD]), keep)
+        write_part()
     finally:
         parquet.close()
         quarantine.close()

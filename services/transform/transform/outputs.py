@@ -40,8 +40,9 @@ DICTIONARY_COLUMNS = [
 STATISTICS_COLUMNS = ["timestamp", "transaction_date", "amount"]
 
 
-def processed_key(source: str, day: str, ingest_id: str, chunk_index: int) -> str:
-    return f"processed/{source}/dt={day}/{ingest_id}-c{chunk_index:05d}.parquet"
+def processed_key(source: str, day: str, ingest_id: str, chunk_index: int, part: int = 0) -> str:
+    suffix = f"-p{part:04d}" if part else ""  # parts after the first: large .csv.gz chunks
+    return f"processed/{source}/dt={day}/{ingest_id}-c{chunk_index:05d}{suffix}.parquet"
 
 
 def quarantine_key(source: str, ingest_id: str, chunk_index: int) -> str:
@@ -49,7 +50,8 @@ def quarantine_key(source: str, ingest_id: str, chunk_index: int) -> str:
 
 
 class PartitionedParquetWriter:
-    """One Parquet file per transaction date seen in the chunk, written batch by batch."""
+    """One Parquet file per transaction date seen in each part of the chunk. ``keys`` lists
+    them in the order written: part by part, so a later key never holds an earlier row."""
 
     def __init__(
         self, root: Path, *, source: str, ingest_id: str, chunk_index: int, source_object: str
@@ -58,6 +60,7 @@ class PartitionedParquetWriter:
         self._source, self._ingest_id, self._chunk = source, ingest_id, chunk_index
         self._source_object = source_object
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._part = 0
         self.keys: list[str] = []
 
     def write(self, rows: pa.Table, keep: pa.ChunkedArray | None = None) -> None:
@@ -80,9 +83,15 @@ class PartitionedParquetWriter:
                 part = rows.filter(selected if keep is None else pc.and_(selected, keep))
             self._writer(day.isoformat()).write_table(part)
 
+    def next_part(self) -> None:
+        """Close this part's files: what is written next goes to the next part's."""
+        self.close()
+        self._writers.clear()
+        self._part += 1
+
     def _writer(self, day: str) -> pq.ParquetWriter:
         if day not in self._writers:
-            key = processed_key(self._source, day, self._ingest_id, self._chunk)
+            key = processed_key(self._source, day, self._ingest_id, self._chunk, self._part)
             path = self._root / key
             path.parent.mkdir(parents=True, exist_ok=True)
             self._writers[day] = pq.ParquetWriter(

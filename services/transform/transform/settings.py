@@ -32,6 +32,9 @@ class Settings:
                 max_line_bytes=env_int(
                     "MAX_LINE_BYTES", 1 << 20, minimum=1 << 10, maximum=8 << 20, environ=environ
                 ),
+                part_bytes=env_int(
+                    "PART_BYTES", 384 << 20, minimum=1 << 20, maximum=1 << 30, environ=environ
+                ),
             ),
             work_dir=(os.environ if environ is None else environ).get(
                 "WORK_DIR", tempfile.gettempdir()

@@ -8,12 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from testkit.synthetic import write_transactions
 
+from ingest.cross_chunk import remove_cross_chunk_duplicates
 from pipeline_shared.contract import FileRejected
-from transform.engine import transform_stream
+from transform.engine import Limits, transform_stream
 from transform.tests.helpers import CONTEXT, GOOD, HEADER, quarantined, run, written_rows
 
 
@@ -189,6 +191,36 @@ def test_parquet_layout_statistics_where_queries_prune(tmp_path: Path) -> None:
     lineage = parquet.read(columns=["source_object", "ingest_id"])
     assert all(pa.types.is_dictionary(field.type) for field in lineage.schema)
     assert lineage.column("source_object").unique().to_pylist() == ["s3://raw/x.csv"]
+
+
+def test_a_large_chunk_is_written_in_parts_and_finalize_settles_repeats_across_them(
+    tmp_path: Path,
+) -> None:
+    # A gzip file is one chunk; held rows are written every part_bytes of input, so memory
+    # follows the part. A repeat in a later part is for finalize's cross-output step.
+    rows = [GOOD.replace("tx-1", f"tx-{i}") for i in range(60_000)]
+    rows += [GOOD.replace("12.50", "9.99"), GOOD.replace("tx-1", "tx-7")]  # tx-1, tx-7 again
+    data = gzip.compress((HEADER + "\n" + "\n".join(rows) + "\n").encode())
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+        summary = transform_stream(
+            stream,  # type: ignore[arg-type]
+            context=CONTEXT,
+            out_dir=tmp_path,
+            limits=Limits(block_size=1 << 20, part_bytes=1 << 20),
+        )
+    assert len(summary.outputs) >= 3 and summary.outputs[1].endswith("-p0001.parquet")
+    assert (summary.rows_written, summary.duplicates) == (60_002, 0)  # not seen within a part
+
+    store = {key: (tmp_path / key).read_bytes() for key in summary.outputs}
+    result = {"chunk_index": 0, "outputs": summary.outputs, "rows_written": summary.rows_written}
+    outcome = remove_cross_chunk_duplicates(
+        [result], read=store.__getitem__, write=store.__setitem__, max_rows=10**6
+    )
+    assert (outcome.checked, outcome.removed) == (True, 2)
+    kept = pa.concat_tables(pq.read_table(pa.BufferReader(store[k])) for k in summary.outputs)
+    assert kept.num_rows == 60_000
+    (first,) = kept.filter(pc.equal(kept.column("transaction_id"), "tx-1")).to_pylist()
+    assert first["amount"] == Decimal("12.50")  # the first part's row won
 
 
 def test_gzip_input_through_the_engine(tmp_path: Path) -> None:
