@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.cross_chunk import remove_cross_chunk_duplicates
+from ingest.cross_chunk import CrossChunkResult, remove_cross_chunk_duplicates
 
 
 def _parquet(ids: list[str], row_group_size: int | None = None) -> bytes:
@@ -62,23 +62,26 @@ def test_single_chunk_and_oversized_files_are_left_alone() -> None:
     assert not outcome.checked and outcome.removed == 0
 
 
+def _two_chunks(
+    first: list[str], second: list[str], spill: Path, **options: Any
+) -> tuple[CrossChunkResult, dict[str, bytes]]:
+    """Run the check on two chunk outputs (row groups of 7 rows); the store as it ends."""
+    store = {"c0": _parquet(first, 7), "c1": _parquet(second, 7)}
+    results = [
+        {"chunk_index": i, "outputs": [key], "rows_written": len(ids)}
+        for i, (key, ids) in enumerate((("c0", first), ("c1", second)))
+    ]
+    outcome = remove_cross_chunk_duplicates(
+        results, read=store.__getitem__, write=store.__setitem__, spill_dir=spill, **options
+    )
+    return outcome, store
+
+
 def test_buckets_and_row_groups_do_not_change_the_outcome(tmp_path: Path) -> None:
     # Many small buckets (spilled to disk), and outputs of several row groups: the same rows go.
     first = [f"tx-{i:05d}" for i in range(40)]
     second = [f"tx-{i:05d}" for i in range(30, 70)]  # 30-39 repeat chunk 0's
-    store = {"c0": _parquet(first, 7), "c1": _parquet(second, 7)}
-    results = [
-        {"chunk_index": 0, "outputs": ["c0"], "rows_written": 40},
-        {"chunk_index": 1, "outputs": ["c1"], "rows_written": 40},
-    ]
-    outcome = remove_cross_chunk_duplicates(
-        results,
-        read=store.__getitem__,
-        write=store.__setitem__,
-        max_rows=1000,
-        rows_per_bucket=8,
-        spill_dir=tmp_path,
-    )
+    outcome, store = _two_chunks(first, second, tmp_path, max_rows=1000, rows_per_bucket=8)
     assert (outcome.checked, outcome.removed, outcome.rewritten) == (True, 10, ("c1",))
     assert _ids(store) == {"c0": first, "c1": second[10:]}
     amounts = pq.read_table(pa.BufferReader(store["c1"])).column("amount").to_pylist()
@@ -89,19 +92,7 @@ def test_buckets_and_row_groups_do_not_change_the_outcome(tmp_path: Path) -> Non
 def test_ids_too_alike_to_spread_are_reported_unchecked(tmp_path: Path) -> None:
     # Same first and last six bytes: every id lands in one bucket, which is over its bound.
     ids = [f"ACME00-{i:04d}-EU0001" for i in range(40)]
-    store = {"c0": _parquet(ids[:20]), "c1": _parquet(ids[20:])}
-    results = [
-        {"chunk_index": 0, "outputs": ["c0"], "rows_written": 20},
-        {"chunk_index": 1, "outputs": ["c1"], "rows_written": 20},
-    ]
-    outcome = remove_cross_chunk_duplicates(
-        results,
-        read=store.__getitem__,
-        write=store.__setitem__,
-        max_rows=1000,
-        rows_per_bucket=2,
-        spill_dir=tmp_path,
-    )
+    outcome, _ = _two_chunks(ids[:20], ids[20:], tmp_path, max_rows=1000, rows_per_bucket=2)
     assert not outcome.checked and outcome.removed == 0
     assert list(tmp_path.iterdir()) == []
 
@@ -113,13 +104,6 @@ def test_a_full_local_disk_reports_unchecked_and_changes_nothing(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(pa.ipc, "new_stream", full_disk)
-    store = {"c0": _parquet(["a", "b"]), "c1": _parquet(["b", "c"])}
-    before = dict(store)
-    results = [
-        {"chunk_index": 0, "outputs": ["c0"], "rows_written": 2},
-        {"chunk_index": 1, "outputs": ["c1"], "rows_written": 2},
-    ]
-    outcome = remove_cross_chunk_duplicates(
-        results, read=store.__getitem__, write=store.__setitem__, max_rows=100, spill_dir=tmp_path
-    )
-    assert not outcome.checked and store == before
+    outcome, store = _two_chunks(["a", "b"], ["b", "c"], tmp_path, max_rows=100)
+    assert not outcome.checked
+    assert _ids(store) == {"c0": ["a", "b"], "c1": ["b", "c"]}
