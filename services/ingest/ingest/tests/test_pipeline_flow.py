@@ -3,6 +3,7 @@ would run them. Checks the replay, rejection and accounting guarantees end to en
 
 from __future__ import annotations
 
+import gzip
 import io
 from typing import Any
 
@@ -67,9 +68,20 @@ def _run(handlers: Any, event: dict[str, Any]) -> dict[str, Any]:
     return dict(ingest.finalize_handler({"plan": plan, "results": results}, _Context()))
 
 
-def test_multi_chunk_file_is_processed_once_and_balances(
-    pipeline_aws: Resources, handlers: Any
+@pytest.mark.parametrize(
+    "name",
+    [
+        "day.csv",  # several chunks, in parallel
+        "day.csv.gz",  # one chunk, written in several parts
+    ],
+)
+def test_a_large_file_is_processed_once_and_balances(
+    pipeline_aws: Resources, handlers: Any, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
+    # The 1 MiB minimums: parse blocks, and held rows written as a part.
+    monkeypatch.setenv("CSV_BLOCK_BYTES", str(1 << 20))
+    monkeypatch.setenv("PART_BYTES", str(1 << 20))
+    transform.handler.settings.cache_clear()
     text = io.StringIO()
     generated = write_transactions(
         text,
@@ -79,10 +91,17 @@ def test_multi_chunk_file_is_processed_once_and_balances(
         duplicate_rate=0.01,
         wrong_field_rate=0.002,
     )
-    event = _object_created(pipeline_aws, "raw/bank/2024/05/01/day.csv", text.getvalue().encode())
+    body = text.getvalue().encode()
+    key = f"raw/bank/2024/05/01/{name}"
+    event = _object_created(
+        pipeline_aws, key, gzip.compress(body) if name.endswith(".gz") else body
+    )
     summary = _run(handlers, event)
     assert summary["status"] == "SUCCEEDED"
-    assert summary["chunks"] >= 3
+    if name.endswith(".gz"):
+        assert summary["chunks"] == 1 and any("-p0002" in o for o in summary["outputs"])
+    else:
+        assert summary["chunks"] >= 3
     assert summary["cross_chunk_duplicates_checked"] is True
     assert summary["rows_read"] == generated.rows
     assert summary["rows_written"] == generated.valid
@@ -92,15 +111,15 @@ def test_multi_chunk_file_is_processed_once_and_balances(
     )
     s3 = boto3.client("s3", region_name=REGION)
     ids: list[str] = []
-    for key in summary["outputs"]:
-        body = s3.get_object(Bucket=pipeline_aws.processed_bucket, Key=key)["Body"].read()
+    for output in summary["outputs"]:
+        body = s3.get_object(Bucket=pipeline_aws.processed_bucket, Key=output)["Body"].read()
         ids += (
             pq.read_table(pa.BufferReader(body), columns=["transaction_id"]).column(0).to_pylist()
         )
     assert len(ids) == len(set(ids)) == generated.valid
     record = MetadataTable(pipeline_aws.metadata_table).get_file(
         bucket=pipeline_aws.raw_bucket,
-        key="raw/bank/2024/05/01/day.csv",
+        key=key,
         etag=event["detail"]["object"]["etag"],
     )
     assert (
