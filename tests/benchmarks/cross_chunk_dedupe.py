@@ -79,7 +79,7 @@ def main() -> int:
     started = time.perf_counter()
     outcome = remove_cross_chunk_duplicates(
         results,
-        read=lambda key: (work / key).read_bytes(),
+        open_output=lambda key: (work / key).open("rb"),
         write=lambda key, data: (scratch / key).write_bytes(data),
         max_rows=args.rows,
         spill_dir=spill,

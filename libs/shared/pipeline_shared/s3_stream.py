@@ -3,6 +3,8 @@
 botocore retries each request, but not a body stream that breaks half-way through a
 several-GB read. This reader resumes from the last byte it handed out, with a new ranged GET
 pinned to the object's ETag (so a file replaced mid-read fails instead of mixing versions).
+It also seeks (a new ranged GET from there), so a Parquet reader fetches only the footer and
+the column chunks it needs.
 """
 
 from __future__ import annotations
@@ -31,12 +33,30 @@ class S3RangeReader(io.RawIOBase):
         self, *, bucket: str, key: str, start: int, end: int, etag: str | None, max_resumes: int = 5
     ) -> None:
         self._bucket, self._key, self._etag = bucket, key, etag
-        self._position, self._end = start, end
+        self._start, self._position, self._end = start, start, end
         self._body: Any = None
         self._resumes_left = max_resumes
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position - self._start
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Offsets are within the range: 0 is ``start``, SEEK_END is ``end``."""
+        base = {io.SEEK_SET: self._start, io.SEEK_CUR: self._position, io.SEEK_END: self._end}
+        position = base[whence] + offset
+        if not self._start <= position <= self._end:
+            raise ValueError(f"seek to {position - self._start} is outside the range")
+        if position != self._position and self._body is not None:
+            self._body.close()
+            self._body = None
+        self._position = position
+        return position - self._start
 
     def _open(self) -> Any:
         request: dict[str, Any] = {

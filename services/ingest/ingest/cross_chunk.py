@@ -4,7 +4,7 @@ from their Parquet files and counted.
 
 Each transform dedupes within each part of its chunk; only finalize sees every output. Memory
 holds one bucket of ids at a time, never the file's: pass 1 reads each output's transaction_id
-column and spills its rows to per-bucket Arrow files on local disk (~40 bytes a row); pass 2
+column and spills its rows to per-bucket Arrow files on local disk (~38 bytes a row); pass 2
 settles each bucket; pass 3 rewrites, row group by row group, the outputs that lost rows. An
 id's bucket comes from its first and last six bytes, so every output puts it in the same
 bucket. Files above ``max_rows`` (local disk), or whose ids crowd one bucket (all alike at both
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,7 +50,7 @@ class CrossChunkResult:
 def remove_cross_chunk_duplicates(
     results: Sequence[dict[str, Any]],
     *,
-    read: Callable[[str], bytes],
+    open_output: Callable[[str], BinaryIO],
     write: Callable[[str, bytes], None],
     max_rows: int,
     rows_per_bucket: int = ROWS_PER_BUCKET,
@@ -64,7 +64,7 @@ def remove_cross_chunk_duplicates(
     buckets = max(1, math.ceil(total / rows_per_bucket))
     with tempfile.TemporaryDirectory(dir=spill_dir) as tmp:
         try:
-            keys = _spill_ids(results, read, Path(tmp), buckets)
+            keys = _spill_ids(results, open_output, Path(tmp), buckets)
         except OSError as error:
             if error.errno != errno.ENOSPC and "No space left" not in str(error):
                 raise
@@ -81,14 +81,16 @@ def remove_cross_chunk_duplicates(
     for file_index in pc.unique(drops.column("file")).to_pylist():
         rows = drops.filter(pc.equal(drops.column("file"), file_index)).column("row")
         key = keys[file_index]
-        write(key, _without_rows(read(key), rows.combine_chunks()))
+        with open_output(key) as source:
+            data = _without_rows(source, rows.combine_chunks())
+        write(key, data)
         rewritten.append(key)
     return CrossChunkResult(checked=True, removed=drops.num_rows, rewritten=tuple(rewritten))
 
 
 def _spill_ids(
     results: Sequence[dict[str, Any]],
-    read: Callable[[str], bytes],
+    open_output: Callable[[str], BinaryIO],
     directory: Path,
     buckets: int,
 ) -> list[str]:
@@ -102,7 +104,8 @@ def _spill_ids(
         ]
         for result in sorted(results, key=lambda r: int(r["chunk_index"])):
             for key in result.get("outputs", []):
-                ids = pq.read_table(pa.BufferReader(read(key)), columns=[ID]).column(ID)
+                with open_output(key) as source:  # seekable: only the id column is read
+                    ids = pq.read_table(source, columns=[ID]).column(ID)
                 rows = pa.table(
                     [
                         ids,
@@ -128,9 +131,9 @@ def _read_buckets(directory: Path, buckets: int) -> Iterator[pa.Table]:
             yield reader.read_all()
 
 
-def _without_rows(data: bytes, rows: pa.Array) -> bytes:
+def _without_rows(data: BinaryIO, rows: pa.Array) -> bytes:
     """Pass 3: the Parquet file ``data`` less ``rows`` (row numbers), a row group at a time."""
-    source = pq.ParquetFile(pa.BufferReader(data))
+    source = pq.ParquetFile(data)
     out = io.BytesIO()
     with pq.ParquetWriter(out, source.schema_arrow, compression="zstd") as writer:
         offset = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,6 +17,7 @@ from pipeline_shared import aws
 from pipeline_shared.metadata import MetadataTable
 from pipeline_shared.observability import logger, metrics
 from pipeline_shared.retry import call_with_backoff
+from pipeline_shared.s3_stream import S3RangeReader
 
 
 @functools.cache
@@ -59,9 +60,11 @@ def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str,
         )
     bucket = config.processed_bucket
 
-    def read(key: str) -> bytes:
-        return bytes(
-            call_with_backoff(lambda: aws.s3().get_object(Bucket=bucket, Key=key))["Body"].read()
+    def open_output(key: str) -> BinaryIO:
+        """A seekable reader: Parquet reads fetch the footer and the columns they need."""
+        head = call_with_backoff(lambda: aws.s3().head_object(Bucket=bucket, Key=key))
+        return S3RangeReader(  # type: ignore[return-value]
+            bucket=bucket, key=key, start=0, end=int(head["ContentLength"]), etag=head["ETag"]
         )
 
     def write(key: str, data: bytes) -> None:
@@ -73,7 +76,7 @@ def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str,
         table=table,
         dedupe=partial(
             remove_cross_chunk_duplicates,
-            read=read,
+            open_output=open_output,
             write=write,
             max_rows=config.cross_chunk_max_rows,
         ),

@@ -38,7 +38,10 @@ def test_later_chunks_lose_ids_an_earlier_chunk_has() -> None:
         {"chunk_index": 1, "outputs": ["c1.parquet"], "rows_written": 3},
     ]
     outcome = remove_cross_chunk_duplicates(
-        results, read=store.__getitem__, write=store.__setitem__, max_rows=100
+        results,
+        open_output=lambda key: io.BytesIO(store[key]),
+        write=store.__setitem__,
+        max_rows=100,
     )
     assert outcome.checked and outcome.removed == 3
     assert _ids(store) == {"c0.parquet": ["a", "b"], "c1.parquet": ["c", "d"], "c2.parquet": ["e"]}
@@ -53,12 +56,12 @@ def test_single_chunk_and_oversized_files_are_left_alone() -> None:
         raise AssertionError("no I/O expected")
 
     one = [{"chunk_index": 0, "outputs": ["x"], "rows_written": 5}]
-    assert remove_cross_chunk_duplicates(one, read=fail, write=fail, max_rows=10).checked
+    assert remove_cross_chunk_duplicates(one, open_output=fail, write=fail, max_rows=10).checked
     two = [
         {"chunk_index": 0, "outputs": ["x"], "rows_written": 6},
         {"chunk_index": 1, "outputs": ["y"], "rows_written": 6},
     ]
-    outcome = remove_cross_chunk_duplicates(two, read=fail, write=fail, max_rows=10)
+    outcome = remove_cross_chunk_duplicates(two, open_output=fail, write=fail, max_rows=10)
     assert not outcome.checked and outcome.removed == 0
 
 
@@ -72,7 +75,11 @@ def _two_chunks(
         for i, (key, ids) in enumerate((("c0", first), ("c1", second)))
     ]
     outcome = remove_cross_chunk_duplicates(
-        results, read=store.__getitem__, write=store.__setitem__, spill_dir=spill, **options
+        results,
+        open_output=lambda key: io.BytesIO(store[key]),
+        write=store.__setitem__,
+        spill_dir=spill,
+        **options,
     )
     return outcome, store
 

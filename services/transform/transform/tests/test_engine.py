@@ -214,7 +214,10 @@ def test_a_large_chunk_is_written_in_parts_and_finalize_settles_repeats_across_t
     store = {key: (tmp_path / key).read_bytes() for key in summary.outputs}
     result = {"chunk_index": 0, "outputs": summary.outputs, "rows_written": summary.rows_written}
     outcome = remove_cross_chunk_duplicates(
-        [result], read=store.__getitem__, write=store.__setitem__, max_rows=10**6
+        [result],
+        open_output=lambda key: io.BytesIO(store[key]),
+        write=store.__setitem__,
+        max_rows=10**6,
     )
     assert (outcome.checked, outcome.removed) == (True, 2)
     kept = pa.concat_tables(pq.read_table(pa.BufferReader(store[k])) for k in summary.outputs)
