@@ -43,6 +43,10 @@ class BucketRef:
             + self.key.grant_encrypt_decrypt()
         )
 
+    def grant_delete(self, prefix: str = "") -> Grant:
+        statement = Statement(("s3:DeleteObject",), (f"{self.arn}/{prefix}*",))
+        return Grant(f"delete objects under {prefix or '/'}", (statement,))
+
 
 @dataclass(frozen=True)
 class TableRef:

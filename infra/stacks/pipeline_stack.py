@@ -146,10 +146,17 @@ class PipelineStack(EnvironmentStack):
                 "finalize",
                 "ingest.handlers.finalize_handler",
                 packages.ingest,
-                {**table_env, "PROCESSED_BUCKET": processed.name},
+                {
+                    **table_env,
+                    "PROCESSED_BUCKET": processed.name,
+                    "QUARANTINE_BUCKET": quarantine.name,
+                },
                 [
                     processed.grant_read("processed/"),
                     processed.grant_write("processed/"),
+                    # A failed file's outputs are withdrawn (ingest/finalize.py).
+                    processed.grant_delete("processed/"),
+                    quarantine.grant_delete("quarantine/"),
                     table.grant_read_write(),
                 ],
             ),

@@ -192,6 +192,13 @@ def test_roles_have_exactly_their_declared_grants(prod: Synthesized) -> None:
         for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
     ]
     assert resources and all(r.endswith("/raw/*") for r in resources)
+    finalize = policies["finalize-role-prod-p01"]["Statement"]
+    deletes = [st for st in finalize if "s3:DeleteObject" in st["Action"]]
+    assert deletes and all(
+        r.endswith(("/processed/*", "/quarantine/*"))
+        for st in deletes
+        for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
+    )
     notify = {a for st in policies["notify-role-prod-p01"]["Statement"] for a in st["Action"]}
     assert not any(a.startswith(("s3:", "dynamodb:", "sns:")) for a in notify)
     sfn = {a for st in policies["pipeline-sfn-role-prod-p01"]["Statement"] for a in st["Action"]}

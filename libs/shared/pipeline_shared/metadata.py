@@ -123,6 +123,25 @@ class MetadataTable:
     def put_chunk(self, *, ingest_id: str, index: int, values: Mapping[str, Any]) -> None:
         self._update({"pk": f"INGEST#{ingest_id}", "sk": f"CHUNK#{index:05d}"}, values)
 
+    def chunks(self, ingest_id: str) -> list[dict[str, Any]]:
+        """Every chunk record of a run, in chunk order."""
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :chunk)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"INGEST#{ingest_id}"},
+                ":chunk": {"S": "CHUNK#"},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            page = call_with_backoff(lambda: aws.dynamodb().query(**request))
+            items += [{k: _plain(v) for k, v in item.items()} for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def _update(self, key: Mapping[str, str], values: Mapping[str, Any]) -> None:
         values = {**values, "updated_at": _now()}
         names = {f"#a{i}": name for i, name in enumerate(values)}

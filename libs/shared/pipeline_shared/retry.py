@@ -46,14 +46,16 @@ class RetriesExhausted(RuntimeError):
 
 
 def is_transient(error: BaseException) -> bool:
-    """Throttling, 5xx and connection errors: worth another attempt."""
+    """Throttling, 5xx and connection errors: worth another attempt. So is an error raised
+    while handling one (boto3's S3UploadFailedError wraps the ClientError of a failed part)."""
     if isinstance(error, ConnectionError | ReadTimeoutError):
         return True
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return code in THROTTLING_CODES or status >= 500
-    return False
+    inner = error.__cause__ or error.__context__
+    return inner is not None and is_transient(inner)
 
 
 def _raise_exhausted(state: RetryCallState) -> None:

@@ -88,9 +88,13 @@ def failed_file(state: dict[str, Any]) -> tuple[str, str, str] | None:
     return (bucket, key, etag) if bucket and key and etag else None
 
 
-def record_failure(state: dict[str, Any], *, table: MetadataTable) -> dict[str, Any]:
-    """Mark the file FAILED, so that a new upload or a replayed event processes it again.
-    A file this execution did not register (a duplicate, a rejection) keeps its status."""
+def record_failure(
+    state: dict[str, Any], *, table: MetadataTable, withdraw: Callable[[str], int]
+) -> dict[str, Any]:
+    """Mark the file FAILED, so that a new upload or a replayed event processes it again, and
+    withdraw the outputs its chunks published: a failed file leaves no partial data behind.
+    A file this execution did not register (a duplicate, a rejection) keeps its status and
+    outputs; withdrawing again (a retried failure path) is harmless."""
     error = state.get("error") or {}
     reason = f"{error.get('Error', 'unknown error')}: {error.get('Cause', '')}"[:1000]
     target = failed_file(state)
@@ -98,13 +102,19 @@ def record_failure(state: dict[str, Any], *, table: MetadataTable) -> dict[str, 
         return {"recorded": False, "reason": "the failed state names no file"}
     bucket, key, etag = target
     record = table.get_file(bucket=bucket, key=key, etag=etag)
-    if record is None or record.get("status") != REGISTERED:
-        return {
-            "recorded": False,
-            "reason": f"file status is {record and record.get('status')}, left as is",
-        }
-    table.update_file(
-        bucket=bucket, key=key, etag=etag, values={"status": FAILED, "reason": reason}
-    )
-    metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
-    return {"recorded": True, "status": FAILED, "bucket": bucket, "key": key}
+    status = record and record.get("status")
+    if record is None or status not in (REGISTERED, FAILED):
+        return {"recorded": False, "reason": f"file status is {status}, left as is"}
+    if status == REGISTERED:
+        table.update_file(
+            bucket=bucket, key=key, etag=etag, values={"status": FAILED, "reason": reason}
+        )
+        metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
+    withdrawn = withdraw(str(record["ingest_id"]))
+    return {
+        "recorded": status == REGISTERED,
+        "status": FAILED,
+        "bucket": bucket,
+        "key": key,
+        "outputs_withdrawn": withdrawn,
+    }

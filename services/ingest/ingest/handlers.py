@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from functools import partial
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,6 +18,9 @@ from pipeline_shared.metadata import MetadataTable
 from pipeline_shared.observability import logger, metrics
 from pipeline_shared.retry import call_with_backoff
 from pipeline_shared.s3_stream import S3RangeReader
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 
 @functools.cache
@@ -48,7 +51,9 @@ def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str,
     ``{"failure": <the failed execution's state>}`` on the workflow's failure path."""
     table = MetadataTable(settings().metadata_table)
     if "failure" in event:
-        return record_failure(event["failure"], table=table)
+        return record_failure(
+            event["failure"], table=table, withdraw=partial(_withdraw_outputs, table)
+        )
     try:
         plan, results = event["plan"], event["results"]
     except KeyError as error:
@@ -81,3 +86,37 @@ def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str,
             max_rows=config.cross_chunk_max_rows,
         ),
     )
+
+
+def _withdraw_outputs(table: MetadataTable, ingest_id: str) -> int:
+    """Delete what a run's chunks published (their records list it); the count deleted."""
+    config = settings()
+    chunks = table.chunks(ingest_id)
+    deleted = 0
+    for bucket, field in (
+        (config.processed_bucket, "outputs"),
+        (config.quarantine_bucket, "quarantine_outputs"),
+    ):
+        keys = sorted({str(k) for chunk in chunks for k in chunk.get(field) or []})
+        if not keys:
+            continue
+        if bucket is None:
+            raise ValueError(
+                f"cannot withdraw {len(keys)} {field} of run {ingest_id}: set PROCESSED_BUCKET "
+                "and QUARANTINE_BUCKET on the finalize function"
+            )
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys at a time
+            batch: list[ObjectIdentifierTypeDef] = [{"Key": k} for k in keys[start : start + 1000]]
+            response = call_with_backoff(
+                partial(
+                    aws.s3().delete_objects, Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
+                )
+            )
+            if response.get("Errors"):
+                first = response["Errors"][0]
+                raise RuntimeError(
+                    f"could not delete {len(response['Errors'])} outputs of run {ingest_id} "
+                    f"from {bucket}, e.g. {first.get('Key')}: {first.get('Message')}"
+                )
+            deleted += len(batch)
+    return deleted

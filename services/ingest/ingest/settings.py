@@ -13,6 +13,7 @@ from pipeline_shared.config import env_int, env_str
 class Settings:
     metadata_table: str
     processed_bucket: str | None  # finalize only: where cross-chunk duplicates are removed
+    quarantine_bucket: str | None  # finalize only: a failed file's quarantine is withdrawn
     chunk_bytes: int
     cross_chunk_max_rows: int
     max_file_bytes: int
@@ -23,6 +24,8 @@ class Settings:
         return cls(
             metadata_table=env_str("METADATA_TABLE", environ),
             processed_bucket=(os.environ if environ is None else environ).get("PROCESSED_BUCKET")
+            or None,
+            quarantine_bucket=(os.environ if environ is None else environ).get("QUARANTINE_BUCKET")
             or None,
             cross_chunk_max_rows=env_int(
                 "CROSS_CHUNK_MAX_ROWS", 150_000_000, minimum=0, maximum=500_000_000, environ=environ

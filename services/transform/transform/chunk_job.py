@@ -28,6 +28,7 @@ def run_chunk(task: ChunkTask, settings: Settings) -> ChunkSummary:
         values={"status": RUNNING, "start": task.start, "end": task.end},
     )
     started = time.perf_counter()
+    summary: ChunkSummary | None = None
     try:
         with tempfile.TemporaryDirectory(dir=settings.work_dir) as work:
             summary = _transform(task, settings, Path(work))
@@ -44,7 +45,16 @@ def run_chunk(task: ChunkTask, settings: Settings) -> ChunkSummary:
         table.put_chunk(
             ingest_id=task.ingest_id,
             index=task.chunk_index,
-            values={"status": FAILED, "reason": f"{type(error).__name__}: {error}"[:1000]},
+            values={
+                "status": FAILED,
+                "reason": f"{type(error).__name__}: {error}"[:1000],
+                # Perhaps partly uploaded: the failure path withdraws what these name.
+                **(
+                    {"outputs": summary.outputs, "quarantine_outputs": summary.quarantine_outputs}
+                    if summary
+                    else {}
+                ),
+            },
         )
         raise
     elapsed_ms = (time.perf_counter() - started) * 1000

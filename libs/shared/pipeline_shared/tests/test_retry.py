@@ -22,6 +22,21 @@ def test_transient_classification() -> None:
     assert not is_transient(ValueError("bad input"))
 
 
+def test_an_error_raised_while_handling_a_transient_one_is_transient() -> None:
+    # As boto3 raises S3UploadFailedError in the except block of a part's ClientError.
+    def wrapped(inner: Exception) -> Exception:
+        try:
+            raise inner
+        except ClientError:
+            try:
+                raise RuntimeError("Failed to upload x to b/x")
+            except RuntimeError as outer:
+                return outer
+
+    assert is_transient(wrapped(_client_error("SlowDown", 503)))
+    assert not is_transient(wrapped(_client_error("AccessDenied", 403)))
+
+
 def test_retries_transient_errors_with_growing_capped_delays() -> None:
     failures = [_client_error("ThrottlingException", 400)] * 3
     delays: list[float] = []

@@ -132,6 +132,36 @@ def test_a_large_file_is_processed_once_and_balances(
     assert replay["status"] == "duplicate" and replay["previous_status"] == "SUCCEEDED"
 
 
+def test_a_failed_run_withdraws_what_its_chunks_published(
+    pipeline_aws: Resources, handlers: Any
+) -> None:
+    ingest, transform = handlers
+    text = io.StringIO()
+    write_transactions(text, target_bytes=2_500_000, seed=4, defect_rate=0.01)
+    event = _object_created(pipeline_aws, "raw/bank/2024/05/01/f.csv", text.getvalue().encode())
+    plan = ingest.ingest_handler(event, _Context())
+    item = {k: plan[k] for k in ("bucket", "key", "etag", "ingest_id", "source", "header")}
+    for chunk in plan["chunks"][:-1]:  # the last chunk "fails": its Map iteration never returns
+        transform.lambda_handler({**item, "chunk": chunk}, _Context())
+    s3 = boto3.client("s3", region_name=REGION)
+
+    def stored(bucket: str) -> int:
+        return int(s3.list_objects_v2(Bucket=bucket)["KeyCount"])
+
+    published = stored(pipeline_aws.processed_bucket) + stored(pipeline_aws.quarantine_bucket)
+    assert published >= 2
+    failure = {"plan": {"value": plan}, "error": {"Error": "States.TaskFailed", "Cause": "boom"}}
+    result = ingest.finalize_handler({"failure": failure}, _Context())
+    assert result["recorded"] is True and result["outputs_withdrawn"] == published
+    assert stored(pipeline_aws.processed_bucket) == stored(pipeline_aws.quarantine_bucket) == 0
+    again = ingest.finalize_handler({"failure": failure}, _Context())  # a retried failure path
+    assert again["recorded"] is False and again["outputs_withdrawn"] == published
+    record = MetadataTable(pipeline_aws.metadata_table).get_file(
+        bucket=pipeline_aws.raw_bucket, key="raw/bank/2024/05/01/f.csv", etag=plan["etag"]
+    )
+    assert record is not None and record["status"] == "FAILED" and "boom" in record["reason"]
+
+
 def test_rejected_file_is_recorded_and_nothing_written(
     pipeline_aws: Resources, handlers: Any
 ) -> None:

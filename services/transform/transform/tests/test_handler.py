@@ -111,6 +111,27 @@ def test_retries_exhausted_raise_a_named_error(
     assert item["status"]["S"] == "FAILED" and "RetriesExhausted" in item["reason"]["S"]
 
 
+def test_a_failed_upload_records_the_outputs_to_withdraw(
+    pipeline_aws: Resources, recorded_sleeps: list[float]
+) -> None:
+    # Uploads fail for good (some could have gone up first): the chunk record names every
+    # output, so the failure path can withdraw them.
+    event = _event(pipeline_aws, f"{HEADER}\n{GOOD}\n{GOOD.replace('USD', 'ZZZ')}\n".encode())
+    handler = _handler()
+    inject_errors(aws.s3(), "PutObject", code="SlowDown", status=503, times=1000)
+    with pytest.raises(RetriesExhausted):
+        handler(event, _Context())
+    item = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName=pipeline_aws.metadata_table,
+        Key={"pk": {"S": "INGEST#ing-1"}, "sk": {"S": "CHUNK#00000"}},
+    )["Item"]
+    assert item["status"]["S"] == "FAILED"
+    assert [o["S"] for o in item["outputs"]["L"]] == [
+        "processed/bank/dt=2024-05-01/ing-1-c00000.parquet"
+    ]
+    assert len(item["quarantine_outputs"]["L"]) == 1
+
+
 def test_rejected_file_writes_nothing(pipeline_aws: Resources) -> None:
     event = _event(pipeline_aws, b"not,a,transactions,file\n1,2,3,4\n")
     with pytest.raises(FileRejected):
