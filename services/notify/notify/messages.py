@@ -125,7 +125,20 @@ def _failure(state: dict[str, Any], environment: str, *, execution: str | None =
             f"Error: {error.get('Error', 'FAILED')}",
             f"Cause: {str(cause)[:2000]}",
             f"Execution: {execution or 'see the state machine executions'}",
+            _withdrawal(state),
             "Where to look: the execution's history in Step Functions, then the failing task's log group.",
             "Retry: upload the file again, or re-run the execution; completed chunks are rewritten idempotently.",
         ],
     )
+
+
+def _withdrawal(state: dict[str, Any]) -> str:
+    """What became of the outputs the run had already published (RecordFailure's result)."""
+    recorded = state.get("recorded") or {}
+    if "outputs_withdrawn" in recorded:
+        return (
+            f"Partial outputs: {recorded['outputs_withdrawn']} files withdrawn; nothing of this "
+            "file is left in processed/ or quarantine/."
+        )
+    problem = (state.get("recordError") or {}).get("Cause") or "not recorded"
+    return f"Partial outputs: may remain in processed/ and quarantine/ ({str(problem)[:300]})."

@@ -62,6 +62,20 @@ def test_failure_names_error_cause_and_where_to_look() -> None:
     assert "RetriesExhausted: gave up after 5 attempts" in message.body
     assert "arn:aws:states:us-east-2:1:execution:sm:run-1" in message.body
     assert message.subject.startswith("[prod] CRITICAL pipeline: run failed: day.csv")
+    assert "Partial outputs: may remain" in message.body  # RecordFailure did not report
+
+
+def test_failure_says_what_became_of_published_outputs() -> None:
+    state: dict[str, Any] = {
+        "plan": {"value": {"bucket": "raw", "key": "raw/bank/2024/05/01/day.csv"}},
+        "error": {"Error": "States.TaskFailed", "Cause": "boom"},
+        "recorded": {"recorded": True, "status": "FAILED", "outputs_withdrawn": 12},
+    }
+    assert "12 files withdrawn" in _compose({"failure": state}).body
+    state["recorded"] = None
+    state["recordError"] = {"Error": "Lambda.Unknown", "Cause": "AccessDenied on DeleteObjects"}
+    body = _compose({"failure": state}).body
+    assert "may remain" in body and "AccessDenied on DeleteObjects" in body
 
 
 def test_rejection_and_duplicate() -> None:
