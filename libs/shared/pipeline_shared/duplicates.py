@@ -1,7 +1,7 @@
 """Repeated transaction ids: which rows are later occurrences of an id seen before.
 
-Both dedupe steps use it: transform within a chunk (order = the row's place in the chunk) and
-finalize across chunks (order = the chunk). Counting the ids is the one pass over all rows;
+Both dedupe steps use it: transform within a part of a chunk (order = the row's place in the
+chunk) and finalize across a file's outputs (order = the output's place in the file). Counting the ids is the one pass over all rows;
 only rows whose id repeats are grouped, so the cost does not depend on how many repeat.
 """
 

@@ -1,8 +1,9 @@
 """The transform of one chunk: stream CSV in, Parquet and quarantine out, nothing lost.
 
 Blocks are parsed and validated one at a time; valid rows are held (as Arrow) until they
-reach ``Limits.part_bytes``, then their duplicates are settled and they are written as a part. Memory is bounded by the part size, whatever the chunk's: a .csv.gz file, which is
-one chunk, is written in parts too; finalize settles duplicates across parts and chunks.
+reach ``Limits.part_bytes``, then their duplicates are settled and they are written as a
+part. Memory is bounded by the part size, whatever the chunk's: a .csv.gz file, which is one
+chunk, is written in parts too; finalize settles duplicates across parts and chunks.
 """
 
 from __future__ import annotations
@@ -135,10 +136,16 @@ def transform_stream(
         # Duplicates are settled once the part is read: memory is bounded by the part.
         good = pa.concat_tables(good_parts) if good_parts else _ROWS_SCHEMA.empty_table()
         good_parts.clear()
-        keep = _first_occurrences(good)
-        duplicates = 0 if keep is None else good.num_rows - pc.sum(keep).as_py()
-        summary.duplicates += duplicates
-        summary.rows_written += good.num_rows - duplicates
+        later = later_occurrences(
+            good.select(["transaction_id", _RECORD]), key="transaction_id", order=_RECORD
+        )
+        summary.duplicates += later.num_rows
+        summary.rows_written += good.num_rows - later.num_rows
+        keep = (
+            pc.invert(pc.is_in(good.column(_RECORD), value_set=later.column(_RECORD)))
+            if later.num_rows
+            else None
+        )
         parquet.write(good.drop_columns([_RECORD]), keep)
 
     try:
@@ -195,17 +202,6 @@ def _valid_rows(
 
 def _numbers(indices: pa.Array, rows_before: int) -> pa.Array:
     return pc.add(indices.cast(pa.int64()), rows_before)
-
-
-def _first_occurrences(rows: pa.Table) -> pa.ChunkedArray | None:
-    """Which rows to keep: those whose transaction_id did not occur earlier in the chunk; None
-    when all are kept."""
-    later = later_occurrences(
-        rows.select(["transaction_id", _RECORD]), key="transaction_id", order=_RECORD
-    )
-    if later.num_rows == 0:
-        return None
-    return pc.invert(pc.is_in(rows.column(_RECORD), value_set=later.column(_RECORD)))
 
 
 def _quarantine_bad_rows(

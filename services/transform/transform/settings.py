@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pipeline_shared.config import env_bucket, env_int, env_str
 from transform.engine import Limits
 
+_LIMITS = Limits()  # the defaults
+
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
@@ -27,13 +29,25 @@ class Settings:
             metadata_table=env_str("METADATA_TABLE", environ),
             limits=Limits(
                 block_size=env_int(
-                    "CSV_BLOCK_BYTES", 16 << 20, minimum=1 << 20, maximum=256 << 20, environ=environ
+                    "CSV_BLOCK_BYTES",
+                    _LIMITS.block_size,
+                    minimum=1 << 20,
+                    maximum=256 << 20,
+                    environ=environ,
                 ),
                 max_line_bytes=env_int(
-                    "MAX_LINE_BYTES", 1 << 20, minimum=1 << 10, maximum=8 << 20, environ=environ
+                    "MAX_LINE_BYTES",
+                    _LIMITS.max_line_bytes,
+                    minimum=1 << 10,
+                    maximum=8 << 20,
+                    environ=environ,
                 ),
                 part_bytes=env_int(
-                    "PART_BYTES", 384 << 20, minimum=1 << 20, maximum=1 << 30, environ=environ
+                    "PART_BYTES",
+                    _LIMITS.part_bytes,
+                    minimum=1 << 20,
+                    maximum=1 << 30,
+                    environ=environ,
                 ),
             ),
             work_dir=(os.environ if environ is None else environ).get(
