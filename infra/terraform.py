@@ -5,6 +5,12 @@ Provider installation follows Terraform's own CLI configuration: with
 ``registry.terraform.io/hashicorp/aws/<version>/<os_arch>/``), a generated CLI config installs
 ``hashicorp/aws`` from that filesystem mirror and everything else from the registry; without
 it, the caller's own ``TF_CLI_CONFIG_FILE`` (or the public registry) applies.
+
+All stacks run by one :class:`Terraform` share its work directory's plugin cache and one
+dependency lock file: the first ``init`` records the provider's checksums, later ones start
+from them. Terraform (1.4+) reinstalls a provider into the cache for any directory without a
+lock file, so without the shared one every init would rewrite the cache, and two concurrent
+inits would collide there ("mkdir ...: file exists").
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 MIRROR_VARIABLE = "PIPELINE_TF_PROVIDER_MIRROR"
 BINARY_VARIABLE = "TERRAFORM_BIN"
+LOCK_FILE = ".terraform.lock.hcl"
 
 
 class TerraformError(RuntimeError):
@@ -60,6 +68,7 @@ def cli_config(mirror: Path, config_dir: Path) -> Path:
 class Terraform:
     binary: str
     env: dict[str, str]
+    work_dir: Path
 
     @classmethod
     def configured(cls, work_dir: Path) -> Terraform:
@@ -73,7 +82,21 @@ class Terraform:
             env.pop("TF_CLI_CONFIG_FILE")  # a dangling setting only produces warnings
         env["TF_PLUGIN_CACHE_DIR"] = str(work_dir / "plugin-cache")
         (work_dir / "plugin-cache").mkdir(parents=True, exist_ok=True)
-        return cls(find_terraform(), env)
+        return cls(find_terraform(), env, work_dir)
+
+    def init(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        """``terraform init`` starting from the shared dependency lock file, which the first
+        successful init writes. Safe to run concurrently once that file exists."""
+        shared, local = self.work_dir / LOCK_FILE, stack_dir / LOCK_FILE
+        if shared.is_file() and not local.exists():
+            shutil.copyfile(shared, local)
+        result = self.run(stack_dir, "init", *args)
+        if not shared.exists() and local.is_file():
+            fd, staged = tempfile.mkstemp(dir=self.work_dir, prefix=LOCK_FILE)
+            os.close(fd)
+            shutil.copyfile(local, staged)
+            os.replace(staged, shared)  # whole or absent for a concurrent reader
+        return result
 
     def run(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(  # - a fixed binary and our own arguments

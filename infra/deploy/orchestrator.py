@@ -65,7 +65,7 @@ def deploy_stacks(
         result = StackResult(stack, "planned")
         try:
             progress(stack, "terraform init")
-            terraform.run(stack_dir, "init", "-input=false", "-no-color", "-reconfigure")
+            terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
             progress(stack, "terraform plan")
             plan = terraform.run(stack_dir, "plan", "-input=false", "-no-color", "-out=tfplan")
             result.added, result.changed, result.destroyed = _counts(plan.stdout)
@@ -104,7 +104,7 @@ def destroy_stacks(
         started = time.perf_counter()
         try:
             progress(stack, "terraform init")
-            terraform.run(stack_dir, "init", "-input=false", "-no-color", "-reconfigure")
+            terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
             progress(stack, "terraform destroy")
             output = terraform.run(
                 stack_dir, "destroy", "-input=false", "-no-color", "-auto-approve"

@@ -23,12 +23,13 @@ def validation(
     def validate(target: tuple[str, str]) -> dict[str, object]:
         env, stack = target
         stack_dir = synthesized[env].out / "stacks" / stack
-        terraform.run(stack_dir, "init", "-backend=false", "-input=false", "-no-color")
+        terraform.init(stack_dir, "-backend=false", "-input=false", "-no-color")
         return dict(json.loads(terraform.run(stack_dir, "validate", "-json", "-no-color").stdout))
 
     targets = [(env, stack) for env in ENVIRONMENTS for stack in STACK_ORDER]
-    # The first init fills the shared plugin cache (not safe to fill concurrently); the rest
-    # link to it, two at a time (two cores, ~600 MB per provider process).
+    # The first init fills the plugin cache and writes the shared lock file; the rest start
+    # from that lock file and link the cached provider, two at a time (two cores, ~600 MB
+    # per provider process).
     results = {targets[0]: validate(targets[0])}
     with ThreadPoolExecutor(max_workers=2) as pool:
         results.update(zip(targets[1:], pool.map(validate, targets[1:]), strict=True))

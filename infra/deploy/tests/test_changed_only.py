@@ -35,6 +35,9 @@ class FakeTerraform:
         )
         return subprocess.CompletedProcess(args, 0, stdout, "")
 
+    def init(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run(stack_dir, "init", *args)
+
     def applied(self) -> list[str]:
         return [stack for stack, command in self.calls if command == "apply"]
 
