@@ -92,10 +92,10 @@ class Terraform:
             shutil.copyfile(shared, local)
         result = self.run(stack_dir, "init", *args)
         if not shared.exists() and local.is_file():
-            fd, staged = tempfile.mkstemp(dir=self.work_dir, prefix=LOCK_FILE)
+            fd, name = tempfile.mkstemp(dir=self.work_dir, prefix=LOCK_FILE)
             os.close(fd)
-            shutil.copyfile(local, staged)
-            os.replace(staged, shared)  # whole or absent for a concurrent reader
+            staged = Path(shutil.copyfile(local, name))
+            staged.replace(shared)  # whole or absent for a concurrent reader
         return result
 
     def run(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -45,4 +45,3 @@ def test_inits_after_the_first_reuse_its_lock_file_and_the_cached_provider(
         assert "Reusing previous version of hashicorp/aws from the dependency lock file" in stdout
         assert "from the shared cache directory" in stdout
         assert (stack_dir / LOCK_FILE).read_text() == shared.read_text()
-
