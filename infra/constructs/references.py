@@ -60,6 +60,10 @@ class TableRef:
             Grant.of("read and write items", actions, [self.arn]) + self.key.grant_encrypt_decrypt()
         )
 
+    def grant_condition_check(self) -> Grant:
+        """For transactions that write one item only while another is in a given state."""
+        return Grant.of("check item conditions", ["dynamodb:ConditionCheckItem"], [self.arn])
+
 
 @dataclass(frozen=True)
 class TopicRef:

@@ -245,8 +245,11 @@ def _glacier_days(bucket: Resource) -> float | None:
 
 def _table(model: CostModel, r: Resource) -> list[tuple[str, str, float]]:
     u, body = model.usage, r.body
-    items_per_file = 1 + u.chunks_per_file(model.chunk_mb)
-    writes = model.files * (3 + 3 * items_per_file) * max(1.0, u.table_item_kb)
+    chunks = u.chunks_per_file(model.chunk_mb)
+    items_per_file = 1 + chunks
+    # A file: register, finalize, a spare for the failure path. A chunk: RUNNING, then two
+    # transactions of a condition check and an update (2 units an item) around publishing.
+    writes = model.files * (3 + (1 + 2 * 2 * 2) * chunks) * max(1.0, u.table_item_kb)
     reads = model.files * 4
     stored_gb = model.files * u.history_months * items_per_file * u.table_item_kb / 1e6
     if body.get("billing_mode") == "PAY_PER_REQUEST":

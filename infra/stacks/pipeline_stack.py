@@ -139,7 +139,12 @@ class PipelineStack(EnvironmentStack):
                     raw.grant_read("raw/"),
                     processed.grant_write("processed/"),
                     quarantine.grant_write("quarantine/"),
+                    # A chunk whose run was failed while it uploaded takes its outputs back
+                    # (transform/chunk_job.py); it publishes only while the file is REGISTERED.
+                    processed.grant_delete("processed/"),
+                    quarantine.grant_delete("quarantine/"),
                     table.grant_read_write(),
+                    table.grant_condition_check(),
                 ],
             ),
             finalize=function(

@@ -110,8 +110,8 @@ def test_on_demand_and_provisioned_tables() -> None:
         {"billing_mode": "PAY_PER_REQUEST", "point_in_time_recovery": {"enabled": True}},
         "data/metadata/table",
     )
-    # 300 files x (3 + 3 x 5 items) write units; 300 x 4 reads
-    assert on_demand[0].monthly_usd == pytest.approx(300 * 18 * 0.000000625 + 1_200 * 0.000000125)
+    # 300 files x (3 + 9 x 4 chunks) write units; 300 x 4 reads
+    assert on_demand[0].monthly_usd == pytest.approx(300 * 39 * 0.000000625 + 1_200 * 0.000000125)
     assert any(i.description == "point-in-time recovery" for i in on_demand)
     provisioned = _price(
         "aws_dynamodb_table",

@@ -180,10 +180,15 @@ def test_roles_have_exactly_their_declared_grants(prod: Synthesized) -> None:
     policies = _policies(prod)
     transform = policies["transform-role-prod-p01"]["Statement"]
     actions = {a for st in transform for a in st["Action"]}
-    assert {"s3:GetObject", "s3:PutObject", "dynamodb:UpdateItem", "kms:Decrypt"} <= actions
+    assert {
+        "s3:GetObject",
+        "s3:PutObject",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "kms:Decrypt",
+    } <= actions
     assert not any(
-        a.startswith(("sns:", "states:", "s3:Delete", "dynamodb:Delete", "dynamodb:Scan"))
-        for a in actions
+        a.startswith(("sns:", "states:", "dynamodb:Delete", "dynamodb:Scan")) for a in actions
     )
     resources = [
         r
@@ -192,13 +197,13 @@ def test_roles_have_exactly_their_declared_grants(prod: Synthesized) -> None:
         for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
     ]
     assert resources and all(r.endswith("/raw/*") for r in resources)
-    finalize = policies["finalize-role-prod-p01"]["Statement"]
-    deletes = [st for st in finalize if "s3:DeleteObject" in st["Action"]]
-    assert deletes and all(
-        r.endswith(("/processed/*", "/quarantine/*"))
-        for st in deletes
-        for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
-    )
+    for role in ("transform-role-prod-p01", "finalize-role-prod-p01"):  # withdraw outputs
+        deletes = [st for st in policies[role]["Statement"] if "s3:DeleteObject" in st["Action"]]
+        assert deletes and all(
+            r.endswith(("/processed/*", "/quarantine/*"))
+            for st in deletes
+            for r in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
+        ), role
     notify = {a for st in policies["notify-role-prod-p01"]["Statement"] for a in st["Action"]}
     assert not any(a.startswith(("s3:", "dynamodb:", "sns:")) for a in notify)
     sfn = {a for st in policies["pipeline-sfn-role-prod-p01"]["Statement"] for a in st["Action"]}

@@ -15,21 +15,29 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from pipeline_shared import aws
-from pipeline_shared.retry import call_with_backoff
+from pipeline_shared.retry import call_with_backoff, is_transient
 
-REGISTERED, RUNNING, SUCCEEDED, FAILED, REJECTED = (
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import ConditionCheckTypeDef, UpdateTypeDef
+
+REGISTERED, RUNNING, PUBLISHING, SUCCEEDED, FAILED, REJECTED = (
     "REGISTERED",
     "RUNNING",
+    "PUBLISHING",
     "SUCCEEDED",
     "FAILED",
     "REJECTED",
 )
+
+
+class RunEnded(RuntimeError):
+    """The file's run ended (it was marked FAILED) while a chunk of it was still running."""
 
 
 def ingest_id_for(bucket: str, key: str, etag: str) -> str:
@@ -123,6 +131,48 @@ class MetadataTable:
     def put_chunk(self, *, ingest_id: str, index: int, values: Mapping[str, Any]) -> None:
         self._update({"pk": f"INGEST#{ingest_id}", "sk": f"CHUNK#{index:05d}"}, values)
 
+    def put_chunk_while_registered(
+        self,
+        *,
+        file: tuple[str, str, str],
+        ingest_id: str,
+        index: int,
+        values: Mapping[str, Any],
+    ) -> None:
+        """put_chunk, in one transaction with a check that the file (bucket, key, etag) is
+        still REGISTERED, i.e. its run has not been failed. Raises :class:`RunEnded` if it has.
+        Chunks publish between two such writes, so the failure path, which marks the file
+        FAILED before withdrawing what chunk records list, cannot miss an output."""
+        bucket, key, etag = file
+        update = self._update_request(
+            {"pk": f"INGEST#{ingest_id}", "sk": f"CHUNK#{index:05d}"}, values
+        )
+        check: ConditionCheckTypeDef = {
+            "TableName": self.name,
+            "Key": {"pk": {"S": f"FILE#{bucket}/{key}"}, "sk": {"S": f"ETAG#{etag}"}},
+            "ConditionExpression": "#status = :registered",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":registered": {"S": REGISTERED}},
+        }
+        try:
+            call_with_backoff(
+                lambda: aws.dynamodb().transact_write_items(
+                    TransactItems=[
+                        {"ConditionCheck": check},
+                        {"Update": cast("UpdateTypeDef", update)},
+                    ]
+                ),
+                retry_on=_transient_or_conflict,
+            )
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise RunEnded(
+                    f"s3://{bucket}/{key} (etag {etag}) is no longer REGISTERED: its run "
+                    f"{ingest_id} was failed while chunk {index} ran"
+                ) from None
+            raise
+
     def chunks(self, ingest_id: str) -> list[dict[str, Any]]:
         """Every chunk record of a run, in chunk order."""
         items: list[dict[str, Any]] = []
@@ -143,16 +193,31 @@ class MetadataTable:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _update(self, key: Mapping[str, str], values: Mapping[str, Any]) -> None:
+        request = self._update_request(key, values)
+        call_with_backoff(lambda: aws.dynamodb().update_item(**request))
+
+    def _update_request(self, key: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
+        """An UpdateItem (or transaction Update) that SETs ``values`` and ``updated_at``."""
         values = {**values, "updated_at": _now()}
-        names = {f"#a{i}": name for i, name in enumerate(values)}
-        call_with_backoff(
-            lambda: aws.dynamodb().update_item(
-                TableName=self.name,
-                Key={k: {"S": v} for k, v in key.items()},
-                UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={
-                    f":v{i}": _attr(v) for i, v in enumerate(values.values())
-                },
-            )
+        return {
+            "TableName": self.name,
+            "Key": {k: {"S": v} for k, v in key.items()},
+            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
+            "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(values)},
+            "ExpressionAttributeValues": {
+                f":v{i}": _attr(v) for i, v in enumerate(values.values())
+            },
+        }
+
+
+def _transient_or_conflict(error: BaseException) -> bool:
+    """A transaction cancelled only because another one touched the same items is retried,
+    like throttling; a failed condition is an answer, not a transient error."""
+    if isinstance(error, ClientError) and error.response["Error"]["Code"] == (
+        "TransactionCanceledException"
+    ):
+        reasons = error.response.get("CancellationReasons") or []
+        return any(r.get("Code") == "TransactionConflict" for r in reasons) and not any(
+            r.get("Code") == "ConditionalCheckFailed" for r in reasons
         )
+    return is_transient(error)

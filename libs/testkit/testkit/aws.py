@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,9 +97,18 @@ def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return sleeps
 
 
-def inject_errors(client: Any, operation: str, *, code: str, status: int, times: int) -> list[int]:
+def inject_errors(
+    client: Any,
+    operation: str,
+    *,
+    code: str,
+    status: int,
+    times: int,
+    fields: dict[str, Any] | None = None,
+) -> list[int]:
     """Make the next ``times`` calls of ``operation`` on ``client`` fail with ``code`` before
-    they reach moto, as AWS would under throttling. Returns the list of injected attempts."""
+    they reach moto, as AWS would under throttling. ``fields`` adds members to a DynamoDB
+    error (e.g. ``CancellationReasons``). Returns the list of injected attempts."""
     from botocore.awsrequest import AWSResponse
 
     injected: list[int] = []
@@ -115,7 +125,8 @@ def inject_errors(client: Any, operation: str, *, code: str, status: int, times:
             return None
         injected.append(1)
         if "dynamodb" in request.url:
-            body = f'{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"injected"}}'.encode()
+            error = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}
+            body = json.dumps({**error, **(fields or {})}).encode()
             headers = {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"}
         else:
             body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from functools import partial
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,10 +17,8 @@ from pipeline_shared import aws
 from pipeline_shared.metadata import MetadataTable
 from pipeline_shared.observability import logger, metrics
 from pipeline_shared.retry import call_with_backoff
+from pipeline_shared.s3_delete import delete_keys
 from pipeline_shared.s3_stream import S3RangeReader
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 
 @functools.cache
@@ -97,7 +95,7 @@ def _withdraw_outputs(table: MetadataTable, ingest_id: str) -> int:
         (config.processed_bucket, "outputs"),
         (config.quarantine_bucket, "quarantine_outputs"),
     ):
-        keys = sorted({str(k) for chunk in chunks for k in chunk.get(field) or []})
+        keys = {str(k) for chunk in chunks for k in chunk.get(field) or []}
         if not keys:
             continue
         if bucket is None:
@@ -105,18 +103,5 @@ def _withdraw_outputs(table: MetadataTable, ingest_id: str) -> int:
                 f"cannot withdraw {len(keys)} {field} of run {ingest_id}: set PROCESSED_BUCKET "
                 "and QUARANTINE_BUCKET on the finalize function"
             )
-        for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys at a time
-            batch: list[ObjectIdentifierTypeDef] = [{"Key": k} for k in keys[start : start + 1000]]
-            response = call_with_backoff(
-                partial(
-                    aws.s3().delete_objects, Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
-                )
-            )
-            if response.get("Errors"):
-                first = response["Errors"][0]
-                raise RuntimeError(
-                    f"could not delete {len(response['Errors'])} outputs of run {ingest_id} "
-                    f"from {bucket}, e.g. {first.get('Key')}: {first.get('Message')}"
-                )
-            deleted += len(batch)
+        deleted += delete_keys(bucket, keys)
     return deleted

@@ -11,9 +11,18 @@ from typing import BinaryIO
 
 from pipeline_shared import aws
 from pipeline_shared.contract import FileRejected
-from pipeline_shared.metadata import FAILED, REJECTED, RUNNING, SUCCEEDED, MetadataTable
+from pipeline_shared.metadata import (
+    FAILED,
+    PUBLISHING,
+    REJECTED,
+    RUNNING,
+    SUCCEEDED,
+    MetadataTable,
+    RunEnded,
+)
 from pipeline_shared.observability import MetricUnit, logger, metrics
 from pipeline_shared.retry import call_with_backoff
+from pipeline_shared.s3_delete import delete_keys
 from pipeline_shared.s3_stream import S3RangeReader
 from transform.engine import ChunkContext, transform_stream
 from transform.models import ChunkSummary, ChunkTask
@@ -21,48 +30,52 @@ from transform.settings import Settings
 
 
 def run_chunk(task: ChunkTask, settings: Settings) -> ChunkSummary:
+    """Transform the chunk, then publish it between two conditional writes (see
+    :meth:`MetadataTable.put_chunk_while_registered`): the first lists the outputs before any
+    is uploaded, the second marks the chunk SUCCEEDED. If the file's run was failed meanwhile
+    the chunk uploads nothing, or deletes what it uploaded: a failed file leaves no data."""
     table = MetadataTable(settings.metadata_table)
-    table.put_chunk(
+    put_chunk = partial(table.put_chunk, ingest_id=task.ingest_id, index=task.chunk_index)
+    while_registered = partial(
+        table.put_chunk_while_registered,
+        file=(task.bucket, task.key, task.etag),
         ingest_id=task.ingest_id,
         index=task.chunk_index,
-        values={"status": RUNNING, "start": task.start, "end": task.end},
     )
+    put_chunk(values={"status": RUNNING, "start": task.start, "end": task.end})
     started = time.perf_counter()
-    summary: ChunkSummary | None = None
     try:
         with tempfile.TemporaryDirectory(dir=settings.work_dir) as work:
             summary = _transform(task, settings, Path(work))
-            _upload(Path(work), summary.outputs, settings.processed_bucket)
-            _upload(Path(work), summary.quarantine_outputs, settings.quarantine_bucket)
+            published = {
+                settings.processed_bucket: summary.outputs,
+                settings.quarantine_bucket: summary.quarantine_outputs,
+            }
+            while_registered(
+                values={
+                    "status": PUBLISHING,
+                    "outputs": summary.outputs,
+                    "quarantine_outputs": summary.quarantine_outputs,
+                }
+            )
+            for bucket, keys in published.items():
+                _upload(Path(work), keys, bucket)
+        try:
+            while_registered(
+                values={"status": SUCCEEDED, **summary.to_dict(), "reasons": dict(summary.reasons)}
+            )
+        except RunEnded:
+            for bucket, keys in published.items():
+                delete_keys(bucket, keys)
+            raise
     except FileRejected as error:
-        table.put_chunk(
-            ingest_id=task.ingest_id,
-            index=task.chunk_index,
-            values={"status": REJECTED, "reason": str(error)},
-        )
+        put_chunk(values={"status": REJECTED, "reason": str(error)})
         raise
     except Exception as error:
-        table.put_chunk(
-            ingest_id=task.ingest_id,
-            index=task.chunk_index,
-            values={
-                "status": FAILED,
-                "reason": f"{type(error).__name__}: {error}"[:1000],
-                # Perhaps partly uploaded: the failure path withdraws what these name.
-                **(
-                    {"outputs": summary.outputs, "quarantine_outputs": summary.quarantine_outputs}
-                    if summary
-                    else {}
-                ),
-            },
-        )
+        # Outputs it may have uploaded stay listed on the record: the failure path withdraws them.
+        put_chunk(values={"status": FAILED, "reason": f"{type(error).__name__}: {error}"[:1000]})
         raise
     elapsed_ms = (time.perf_counter() - started) * 1000
-    table.put_chunk(
-        ingest_id=task.ingest_id,
-        index=task.chunk_index,
-        values={"status": SUCCEEDED, **summary.to_dict(), "reasons": dict(summary.reasons)},
-    )
     _emit_metrics(summary, elapsed_ms)
     logger.info(
         "chunk transformed",

@@ -1,3 +1,3 @@
-from testkit.aws import aws_credentials, pipeline_aws
+from testkit.aws import aws_credentials, pipeline_aws, recorded_sleeps
 
-__all__ = ["aws_credentials", "pipeline_aws"]
+__all__ = ["aws_credentials", "pipeline_aws", "recorded_sleeps"]

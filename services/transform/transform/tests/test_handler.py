@@ -13,6 +13,7 @@ from testkit.aws import REGION, Resources, inject_errors
 import transform.handler
 from pipeline_shared import aws
 from pipeline_shared.contract import FileRejected
+from pipeline_shared.metadata import FAILED, MetadataTable, RunEnded
 from pipeline_shared.retry import RetriesExhausted
 from transform.tests.helpers import GOOD, HEADER
 
@@ -33,6 +34,10 @@ def _event(res: Resources, data: bytes, **overrides: Any) -> dict[str, Any]:
     s3 = boto3.client("s3", region_name=REGION)
     s3.put_object(Bucket=res.raw_bucket, Key=KEY, Body=data)
     etag = s3.head_object(Bucket=res.raw_bucket, Key=KEY)["ETag"].strip('"')
+    # Ingest registered the file: chunks publish only while it is REGISTERED.
+    MetadataTable(res.metadata_table).register_file(
+        bucket=res.raw_bucket, key=KEY, etag=etag, attributes={}
+    )
     return {
         "bucket": res.raw_bucket,
         "key": KEY,
@@ -130,6 +135,61 @@ def test_a_failed_upload_records_the_outputs_to_withdraw(
         "processed/bank/dt=2024-05-01/ing-1-c00000.parquet"
     ]
     assert len(item["quarantine_outputs"]["L"]) == 1
+
+
+def _stored(res: Resources) -> list[str]:
+    s3 = boto3.client("s3", region_name=REGION)
+    return [
+        o["Key"]
+        for bucket in (res.processed_bucket, res.quarantine_bucket)
+        for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    ]
+
+
+def _fail_file(res: Resources, event: dict[str, Any]) -> None:
+    """What the workflow's failure path does first when another chunk fails for good."""
+    MetadataTable(res.metadata_table).update_file(
+        bucket=event["bucket"], key=event["key"], etag=event["etag"], values={"status": FAILED}
+    )
+
+
+def _chunk_status(res: Resources) -> tuple[str, str]:
+    item = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName=res.metadata_table,
+        Key={"pk": {"S": "INGEST#ing-1"}, "sk": {"S": "CHUNK#00000"}},
+    )["Item"]
+    return item["status"]["S"], item.get("reason", {}).get("S", "")
+
+
+def test_a_chunk_of_a_run_already_failed_publishes_nothing(pipeline_aws: Resources) -> None:
+    event = _event(pipeline_aws, f"{HEADER}\n{GOOD}\nbad,row\n".encode())
+    _fail_file(pipeline_aws, event)
+    with pytest.raises(RunEnded, match="no longer REGISTERED"):
+        _handler()(event, _Context())
+    assert _stored(pipeline_aws) == []
+    status, reason = _chunk_status(pipeline_aws)
+    assert status == "FAILED" and reason.startswith("RunEnded")
+
+
+def test_a_chunk_whose_run_fails_while_it_uploads_takes_its_outputs_back(
+    pipeline_aws: Resources,
+) -> None:
+    # The failure path runs between this chunk's first upload and its SUCCEEDED record: it
+    # withdraws what the record lists, but the chunk is still uploading.
+    event = _event(pipeline_aws, f"{HEADER}\n{GOOD}\nbad,row\n".encode())
+    uploaded: list[int] = []
+
+    def fail_the_run_once(**_: Any) -> None:
+        uploaded.append(1)
+        if len(uploaded) == 1:
+            _fail_file(pipeline_aws, event)
+
+    aws.s3().meta.events.register("after-call.s3.PutObject", fail_the_run_once)
+    with pytest.raises(RunEnded):
+        _handler()(event, _Context())
+    assert len(uploaded) == 2  # the Parquet file and the quarantine file went up...
+    assert _stored(pipeline_aws) == []  # ...and were taken back
+    assert _chunk_status(pipeline_aws)[0] == "FAILED"
 
 
 def test_rejected_file_writes_nothing(pipeline_aws: Resources) -> None:
