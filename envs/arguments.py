@@ -8,11 +8,13 @@ from pathlib import Path
 from infra.naming import ENVIRONMENTS
 
 
-def add_environment_arguments(parser: argparse.ArgumentParser) -> None:
+def add_environment_arguments(parser: argparse.ArgumentParser, *, packages: bool = True) -> None:
     parser.add_argument("--env", required=True, choices=ENVIRONMENTS)
     parser.add_argument(
         "--suffix", help="environment suffix (default: PIPELINE_ENV_SUFFIX, then the config file)"
     )
+    if not packages:
+        return
     parser.add_argument(
         "--packages",
         type=Path,

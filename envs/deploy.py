@@ -21,7 +21,7 @@ from rich.table import Table
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
 from envs.arguments import add_environment_arguments
 from infra.config import ConfigError, load_config
-from infra.deploy.environment import Outcome, run_environment
+from infra.deploy.environment import Outcome, run_environment, state_dir_for
 from infra.deploy.orchestrator import DeployFailed, StackResult
 from infra.deploy.packaging import build_packages
 from infra.local.sample_day import SampleDayReport
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             config,
             packages_dir=packages_dir,
             synth_dir=Path("dist") / "synth" / config.environment,
-            state_dir=Path(".terraform-state") / f"{config.environment}-{config.suffix}",
+            state_dir=state_dir_for(config),
             force=args.force,
             sample_day=not args.no_sample_day,
             progress=lambda stack, message: console.print(f"[bold]{stack:>13}[/bold]  {message}"),

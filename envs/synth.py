@@ -23,6 +23,7 @@ import infra  # noqa: F401  (installs the provider stand-in before cdktf imports
 from envs.arguments import add_environment_arguments
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import ConfigError, load_config
+from infra.deploy.environment import state_dir_for
 from infra.deploy.packaging import build_packages
 from infra.stacks.pipeline_stack import Packages
 
@@ -51,9 +52,7 @@ def run_synth(args: argparse.Namespace) -> dict[str, object]:
         Path("envs") / args.env / "config.toml", suffix=args.suffix, aws_endpoint=args.aws_endpoint
     )
     out = (args.out or Path(os.environ.get("CDKTF_OUTDIR") or f"dist/synth/{args.env}")).resolve()
-    state_dir = (
-        args.state_dir or Path(".terraform-state") / f"{config.environment}-{config.suffix}"
-    ).resolve()
+    state_dir = (args.state_dir or state_dir_for(config)).resolve()
     packages_dir = args.packages or build_packages(config.environment)
     started = time.perf_counter()
     layer = "layer-host.zip" if config.environment == "local" else "layer.zip"

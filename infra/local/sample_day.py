@@ -16,10 +16,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from testkit.synthetic import GeneratedFile, write_transactions
 
 from infra.config import EnvironmentConfig
+from infra.ops.aws import EnvironmentAws
+from infra.ops.events import object_created_event
+from infra.ops.executions import start_execution, wait_for
 
 DAY = dt.date(2024, 5, 1)
 
@@ -66,60 +68,12 @@ class SampleDayReport:
         return all(f.as_expected for f in self.files) and len(self.alerts) == len(self.files)
 
 
-class _Aws:
-    def __init__(self, endpoint: str, region: str) -> None:
-        self.endpoint, self.region = endpoint, region
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=self.region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-
-
-def _exports(aws: _Aws, config: EnvironmentConfig) -> dict[str, str]:
-    ssm = aws.client("ssm")
-    prefix = config.naming.ssm_path("")
-    values: dict[str, str] = {}
-    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=prefix, Recursive=True):
-        for parameter in page["Parameters"]:
-            values[parameter["Name"][len(prefix) :]] = parameter["Value"]
-    return values
-
-
-def _event(bucket: str, key: str, head: dict[str, Any], region: str) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": f"sample-{abs(hash(key)) % 10**8}",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "region": region,
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": {
-                "key": key,
-                "size": head["ContentLength"],
-                "etag": head["ETag"].strip('"'),
-                "sequencer": "0",
-            },
-            "reason": "PutObject",
-        },
-    }
-
-
 def run_sample_day(
     endpoint: str, config: EnvironmentConfig, *, scale_mb: float = 1.0, timeout_s: float = 600
 ) -> SampleDayReport:
     started = time.perf_counter()
-    aws = _Aws(endpoint, config.region)
-    exports = _exports(aws, config)
+    aws = EnvironmentAws(config.region, endpoint)
+    exports = aws.exports(config)
     raw, state_machine = exports["data/raw_bucket_name"], exports["pipeline/state_machine_arn"]
     s3, sfn, sqs, sns = (
         aws.client("s3"),
@@ -174,31 +128,24 @@ def run_sample_day(
     )
 
     def start(event: dict[str, Any], name: str) -> str:
-        arn = sfn.start_execution(
-            stateMachineArn=state_machine, name=name, input=json.dumps(event)
-        )["executionArn"]
-        return str(arn)
+        return start_execution(sfn, state_machine, name, event)
 
     deadline = time.monotonic() + timeout_s
 
     def settle(outcome: FileOutcome, arn: str) -> None:
         outcome.execution = arn
-        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"execution {arn} still running after {timeout_s:.0f} s")
-            time.sleep(0.25)  # polling the execution's status
-        output = json.loads(described.get("output") or "{}")
-        summary = (output.get("summary") or {}).get("value") or {}
-        plan = (output.get("plan") or {}).get("value") or {}
-        outcome.status = summary.get("status") or plan.get("status") or described["status"]
-        for name in ("rows_read", "rows_written", "rows_quarantined", "duplicates", "chunks"):
-            setattr(outcome, name, int(summary.get(name, 0)))
+        result = wait_for(sfn, arn, timeout_s=max(0.0, deadline - time.monotonic()))
+        outcome.status = result.status
+        for name, value in result.counts.items():
+            setattr(outcome, name, value)
 
     events, started_arns = [], []
     for number, (outcome, body) in enumerate(uploads):
         s3.put_object(Bucket=raw, Key=outcome.key, Body=body)
         events.append(
-            _event(raw, outcome.key, s3.head_object(Bucket=raw, Key=outcome.key), config.region)
+            object_created_event(
+                raw, outcome.key, s3.head_object(Bucket=raw, Key=outcome.key), config.region
+            )
         )
         started_arns.append(start(events[-1], f"sample-{run_id}-{number}"))
         report.files.append(outcome)

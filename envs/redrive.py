@@ -1,0 +1,137 @@
+"""Start the pipeline again for raw files, or for the events its trigger could not deliver.
+
+    ./pants run envs/<env>:redrive -- raw/<source>/<yyyy>/<mm>/<dd>/<file> [...]   a file again
+    ./pants run envs/<env>:redrive -- --dead-letters                              the trigger's DLQ
+    (--dry-run: say what would start; --wait: wait for each file's outcome)
+
+A file whose last run succeeded ends as ``duplicate`` (nothing is processed twice); one whose run
+failed is processed from the start. Uses the default AWS credentials, or the local emulator for
+envs/local. The runbook (docs/operations.md) says when to use which.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from envs.arguments import add_environment_arguments
+from infra.config import ConfigError, EnvironmentConfig, load_config
+from infra.deploy.environment import state_dir_for
+from infra.ops.aws import EnvironmentAws
+from infra.ops.executions import wait_for
+from infra.ops.redrive import Redriven, redrive_dead_letters, reprocess
+
+console = Console(stderr=True)
+SETTLED = ("SUCCEEDED", "duplicate")  # outcomes that need nobody's attention
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="redrive", description=__doc__.splitlines()[0])
+    add_environment_arguments(parser, packages=False)
+    parser.add_argument("keys", nargs="*", help="raw object keys to process again")
+    parser.add_argument(
+        "--dead-letters", action="store_true", help="re-drive the trigger's dead-letter queue"
+    )
+    parser.add_argument("--limit", type=int, default=1000, help="at most this many dead letters")
+    parser.add_argument("--dry-run", action="store_true", help="start nothing, delete nothing")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="wait up to SECONDS for each execution and show the file's outcome",
+    )
+    args = parser.parse_args(argv)
+    if bool(args.keys) == args.dead_letters:
+        parser.error("give raw object keys, or --dead-letters (one of the two)")
+    if args.limit < 1:
+        parser.error("--limit must be at least 1")
+    return args
+
+
+def environment_aws(config: EnvironmentConfig) -> EnvironmentAws:
+    if config.environment != "local":
+        return EnvironmentAws(config.region)
+    from infra.local import emulator
+
+    running = emulator.running(state_dir_for(config).resolve())
+    if running is None:
+        raise RuntimeError(
+            "the local emulator is not running: deploy first (./pants run envs/local:deploy)"
+        )
+    return EnvironmentAws(config.region, running.url)
+
+
+def run(args: argparse.Namespace) -> list[tuple[Redriven, str]]:
+    config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
+    aws = environment_aws(config)
+    exports = aws.exports(config)
+    try:
+        state_machine = exports["pipeline/state_machine_arn"]
+        raw_bucket = exports["data/raw_bucket_name"]
+    except KeyError as missing:
+        raise RuntimeError(
+            f"Parameter Store has no {missing} under {config.naming.ssm_path('')}: "
+            f"is {config.environment} ({config.suffix}) deployed, in {config.region}?"
+        ) from None
+    sfn = aws.client("stepfunctions")
+    if args.dead_letters:
+        sqs = aws.client("sqs")
+        queue = config.naming.name("trigger-dlq", kind="sqs")
+        results = redrive_dead_letters(
+            sqs=sqs,
+            sfn=sfn,
+            state_machine=state_machine,
+            queue_url=sqs.get_queue_url(QueueName=queue)["QueueUrl"],
+            limit=args.limit,
+            dry_run=args.dry_run,
+        )
+    else:
+        results = reprocess(
+            s3=aws.client("s3"),
+            sfn=sfn,
+            state_machine=state_machine,
+            bucket=raw_bucket,
+            keys=args.keys,
+            region=config.region,
+            dry_run=args.dry_run,
+        )
+    outcomes = []
+    for result in results:
+        outcome = ""
+        if args.wait is not None and result.execution_arn:
+            outcome = wait_for(sfn, result.execution_arn, timeout_s=args.wait).status
+        outcomes.append((result, outcome))
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        outcomes = run(args)
+    except (ConfigError, RuntimeError, TimeoutError, ClientError, BotoCoreError) as error:
+        console.print(f"[red]redrive failed:[/red] {escape(str(error))}")
+        return 1
+    table = Table(title="dry run: nothing started" if args.dry_run else "redrive")
+    for column in ("source", "execution", "outcome", "problem"):
+        table.add_column(column)
+    for result, outcome in outcomes:
+        table.add_row(
+            escape(result.source),
+            escape((result.execution_arn or "").rsplit(":", 1)[-1]),
+            outcome,
+            escape(result.problem or ""),
+        )
+    console.print(table)
+    if not outcomes:
+        console.print("nothing to re-drive")
+    problems = [r for r, outcome in outcomes if r.problem or (outcome and outcome not in SETTLED)]
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

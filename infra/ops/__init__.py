@@ -1,0 +1,1 @@
+"""Operator actions on a deployed environment (docs/operations.md)."""

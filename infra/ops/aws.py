@@ -1,0 +1,39 @@
+"""boto3 clients for one deployed environment: its region, and the local emulator's endpoint
+and dummy credentials when there is one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from infra.config import EnvironmentConfig
+
+
+@dataclass(frozen=True)
+class EnvironmentAws:
+    region: str
+    endpoint: str | None = None  # the local emulator; None: AWS and the default credential chain
+
+    def client(self, service: str) -> Any:
+        if self.endpoint is None:
+            return boto3.client(service, region_name=self.region)
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106  (the emulator's dummy credentials)
+        )
+
+    def exports(self, config: EnvironmentConfig) -> dict[str, str]:
+        """The stacks' outputs from Parameter Store, keyed ``<stack>/<name>``."""
+        ssm = self.client("ssm")
+        prefix = config.naming.ssm_path("")
+        values: dict[str, str] = {}
+        pages = ssm.get_paginator("get_parameters_by_path").paginate(Path=prefix, Recursive=True)
+        for page in pages:
+            for parameter in page["Parameters"]:
+                values[parameter["Name"][len(prefix) :]] = parameter["Value"]
+        return values
