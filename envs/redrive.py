@@ -24,10 +24,11 @@ from infra.config import ConfigError, EnvironmentConfig, load_config
 from infra.deploy.environment import state_dir_for
 from infra.ops.aws import EnvironmentAws
 from infra.ops.executions import wait_for
-from infra.ops.redrive import Redriven, redrive_dead_letters, reprocess
+from infra.ops.redrive import Pipeline, Redriven, redrive_dead_letters, reprocess
 
 console = Console(stderr=True)
-SETTLED = ("SUCCEEDED", "duplicate")  # outcomes that need nobody's attention
+# Outcomes of a waited-for run that need nobody's attention.
+SETTLED = ("SUCCEEDED", "duplicate")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,42 +70,25 @@ def environment_aws(config: EnvironmentConfig) -> EnvironmentAws:
 def run(args: argparse.Namespace) -> list[tuple[Redriven, str]]:
     config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
     aws = environment_aws(config)
-    exports = aws.exports(config)
-    try:
-        state_machine = exports["pipeline/state_machine_arn"]
-        raw_bucket = exports["data/raw_bucket_name"]
-    except KeyError as missing:
-        raise RuntimeError(
-            f"Parameter Store has no {missing} under {config.naming.ssm_path('')}: "
-            f"is {config.environment} ({config.suffix}) deployed, in {config.region}?"
-        ) from None
-    sfn = aws.client("stepfunctions")
+    pipeline = Pipeline.deployed(aws, config)
     if args.dead_letters:
         sqs = aws.client("sqs")
         queue = config.naming.name("trigger-dlq", kind="sqs")
         results = redrive_dead_letters(
             sqs=sqs,
-            sfn=sfn,
-            state_machine=state_machine,
+            sfn=pipeline.sfn,
+            state_machine=pipeline.state_machine,
             queue_url=sqs.get_queue_url(QueueName=queue)["QueueUrl"],
             limit=args.limit,
             dry_run=args.dry_run,
         )
     else:
-        results = reprocess(
-            s3=aws.client("s3"),
-            sfn=sfn,
-            state_machine=state_machine,
-            bucket=raw_bucket,
-            keys=args.keys,
-            region=config.region,
-            dry_run=args.dry_run,
-        )
+        results = reprocess(pipeline, args.keys, dry_run=args.dry_run)
     outcomes = []
     for result in results:
         outcome = ""
         if args.wait is not None and result.execution_arn:
-            outcome = wait_for(sfn, result.execution_arn, timeout_s=args.wait).status
+            outcome = wait_for(pipeline.sfn, result.execution_arn, timeout_s=args.wait).status
         outcomes.append((result, outcome))
     return outcomes
 
@@ -117,19 +101,24 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]redrive failed:[/red] {escape(str(error))}")
         return 1
     table = Table(title="dry run: nothing started" if args.dry_run else "redrive")
-    for column in ("source", "execution", "outcome", "problem"):
+    for column in ("source", "execution", "note", "outcome", "problem"):
         table.add_column(column)
     for result, outcome in outcomes:
         table.add_row(
             escape(result.source),
             escape((result.execution_arn or "").rsplit(":", 1)[-1]),
+            escape(result.note),
             outcome,
             escape(result.problem or ""),
         )
     console.print(table)
     if not outcomes:
         console.print("nothing to re-drive")
-    problems = [r for r, outcome in outcomes if r.problem or (outcome and outcome not in SETTLED)]
+    problems = [
+        r
+        for r, outcome in outcomes
+        if r.problem or (r.execution_arn and args.wait is not None and outcome not in SETTLED)
+    ]
     return 1 if problems else 0
 
 

@@ -42,6 +42,8 @@ def _deploy(dead_letters: list[str]) -> str:
     for name, value in {
         "pipeline/state_machine_arn": machine["stateMachineArn"],
         "data/raw_bucket_name": "txn-raw-dev-d01",
+        "data/metadata_table_name": "pipeline-metadata-dev-d01",
+        "pipeline/finalize_function_name": "finalize-dev-d01",
     }.items():
         ssm.put_parameter(Name=f"{EXPORTS}/{name}", Value=value, Type="String")
     queue = sqs.create_queue(QueueName="trigger-dlq-dev-d01")["QueueUrl"]

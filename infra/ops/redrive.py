@@ -1,12 +1,17 @@
-"""Start the workflow again for raw files (a run that failed, an event that never arrived) and
-for the events the trigger could not deliver (its dead-letter queue).
+"""Start the workflow again for raw files (a run that failed, was stopped, or never started)
+and for the events the trigger could not deliver (its dead-letter queue).
 
 EventBridge puts an undelivered event in the dead-letter queue as the message body. SQS's own
 redrive only moves messages back to a source queue, which this queue does not have, so each
 event starts an execution here, named after its message: a second attempt at the same message
 finds that execution instead of starting another. A message is deleted only once its execution
-exists; one that holds no Object Created event stays, and is reported. Ingest registers each
-file version once, so a file already processed ends as ``duplicate``, never twice.
+exists; one that holds no Object Created event stays, and is reported.
+
+Ingest registers each file version once, so a file already processed ends as ``duplicate``,
+never twice. A file whose execution ended without recording an outcome (stopped by hand, or
+timed out) stays ``REGISTERED`` and would be refused the same way: when no running execution
+has it, it is first put through the workflow's own failure path (the finalize function marks
+it ``FAILED`` and withdraws what its chunks published), then started again.
 """
 
 from __future__ import annotations
@@ -20,11 +25,50 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from infra.config import EnvironmentConfig
+from infra.ops.aws import EnvironmentAws
 from infra.ops.events import is_object_created, object_created_event
 from infra.ops.executions import start_execution
 
 RAW_PREFIX = "raw/"
 VISIBILITY_S = 300  # a received dead letter stays hidden this long unless deleted
+DONE = ("SUCCEEDED", "REJECTED")  # a file version in these states is never processed again
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One deployed environment's pieces, from its stacks' exports (docs/operations.md)."""
+
+    s3: Any
+    sfn: Any
+    dynamodb: Any
+    lambda_: Any
+    state_machine: str
+    raw_bucket: str
+    metadata_table: str
+    finalize_function: str
+    region: str
+
+    @classmethod
+    def deployed(cls, aws: EnvironmentAws, config: EnvironmentConfig) -> Pipeline:
+        exports = aws.exports(config)
+        try:
+            return cls(
+                s3=aws.client("s3"),
+                sfn=aws.client("stepfunctions"),
+                dynamodb=aws.client("dynamodb"),
+                lambda_=aws.client("lambda"),
+                state_machine=exports["pipeline/state_machine_arn"],
+                raw_bucket=exports["data/raw_bucket_name"],
+                metadata_table=exports["data/metadata_table_name"],
+                finalize_function=exports["pipeline/finalize_function_name"],
+                region=config.region,
+            )
+        except KeyError as missing:
+            raise RuntimeError(
+                f"Parameter Store has no {missing} under {config.naming.ssm_path('')}: "
+                f"is {config.environment} ({config.suffix}) deployed, in {config.region}?"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -32,21 +76,14 @@ class Redriven:
     source: str  # the raw key, or the dead letter's message id
     execution_arn: str | None = None
     problem: str | None = None
+    note: str = ""
     event: dict[str, Any] | None = None
 
 
-def reprocess(
-    *,
-    s3: Any,
-    sfn: Any,
-    state_machine: str,
-    bucket: str,
-    keys: Iterable[str],
-    region: str,
-    dry_run: bool = False,
-) -> list[Redriven]:
-    """An execution per key, with the event EventBridge would have sent for it now."""
+def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False) -> list[Redriven]:
+    """An execution per key, with the event EventBridge would send for the object now."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    running: dict[tuple[str, str, str], str] | None = None  # read once, when first needed
     results = []
     for key in keys:
         if not key.startswith(RAW_PREFIX):
@@ -56,18 +93,90 @@ def reprocess(
             results.append(Redriven(key, problem=problem))
             continue
         try:
-            head = s3.head_object(Bucket=bucket, Key=key)
+            head = pipeline.s3.head_object(Bucket=pipeline.raw_bucket, Key=key)
         except ClientError as error:
             missing = error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound")
-            problem = f"no such object in s3://{bucket}" if missing else str(error)
+            problem = f"no such object in s3://{pipeline.raw_bucket}" if missing else str(error)
             results.append(Redriven(key, problem=problem))
             continue
-        event = object_created_event(bucket, key, head, region)
+        event = object_created_event(pipeline.raw_bucket, key, head, pipeline.region)
+        etag = event["detail"]["object"]["etag"]
+        status = _file_status(pipeline, key, etag)
+        note = ""
+        if status in DONE:
+            results.append(Redriven(key, note=f"already {status}: nothing to do", event=event))
+            continue
+        if status == "REGISTERED":
+            if running is None:
+                running = _running_files(pipeline)
+            execution = running.get((pipeline.raw_bucket, key, etag))
+            if execution:
+                problem = f"still being processed by {execution.rsplit(':', 1)[-1]}"
+                results.append(Redriven(key, problem=problem, event=event))
+                continue
+            note = "its last run ended without an outcome: released"
+            if not dry_run:
+                released = _release(pipeline, event)
+                if released:
+                    results.append(Redriven(key, problem=released, event=event))
+                    continue
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         name = f"reprocess-{digest}-{stamp}"
-        arn = None if dry_run else start_execution(sfn, state_machine, name, event)
-        results.append(Redriven(key, execution_arn=arn, event=event))
+        arn = (
+            None if dry_run else start_execution(pipeline.sfn, pipeline.state_machine, name, event)
+        )
+        results.append(Redriven(key, execution_arn=arn, note=note, event=event))
     return results
+
+
+def _file_status(pipeline: Pipeline, key: str, etag: str) -> str | None:
+    item = pipeline.dynamodb.get_item(
+        TableName=pipeline.metadata_table,
+        Key={"pk": {"S": f"FILE#{pipeline.raw_bucket}/{key}"}, "sk": {"S": f"ETAG#{etag}"}},
+        ConsistentRead=True,
+    ).get("Item")
+    return None if item is None else str(item["status"]["S"])
+
+
+def _running_files(pipeline: Pipeline) -> dict[tuple[str, str, str], str]:
+    """(bucket, key, etag) -> the running execution processing that file version."""
+    files: dict[tuple[str, str, str], str] = {}
+    pages = pipeline.sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=pipeline.state_machine, statusFilter="RUNNING"
+    )
+    for page in pages:
+        for execution in page["executions"]:
+            arn = execution["executionArn"]
+            event = json.loads(
+                pipeline.sfn.describe_execution(executionArn=arn).get("input") or "{}"
+            )
+            if is_object_created(event):
+                detail = event["detail"]
+                etag = str(detail["object"]["etag"]).strip('"')
+                files[(detail["bucket"]["name"], detail["object"]["key"], etag)] = arn
+    return files
+
+
+def _release(pipeline: Pipeline, event: dict[str, Any]) -> str | None:
+    """Run the workflow's failure path for the file; what went wrong, or None."""
+    failure = {
+        "detail": event["detail"],
+        "error": {
+            "Error": "Released",
+            "Cause": "the run ended without recording an outcome (stopped or timed out); "
+            "released by redrive",
+        },
+    }
+    response = pipeline.lambda_.invoke(
+        FunctionName=pipeline.finalize_function, Payload=json.dumps({"failure": failure}).encode()
+    )
+    payload = response["Payload"].read().decode(errors="replace")
+    if response.get("FunctionError"):
+        return f"could not release it: {pipeline.finalize_function} failed: {payload[:500]}"
+    result = json.loads(payload or "{}")
+    if result.get("status") != "FAILED":
+        return f"could not release it: {result.get('reason') or payload[:500]}"
+    return None
 
 
 def redrive_dead_letters(

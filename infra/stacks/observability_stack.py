@@ -20,6 +20,7 @@ from infra.stacks import data_stack, pipeline_stack
 from infra.stacks.base import EnvironmentStack
 
 NAME = "observability"
+RUNBOOK = "docs/operations.md"  # each alarm's section is its id, or the runbook= it names
 FUNCTIONS = ("ingest", "transform", "finalize", "notify")
 
 
@@ -182,13 +183,17 @@ class ObservabilityStack(EnvironmentStack):
         )
 
         def alarm(
-            id: str, description: str, metric: Metric | MathExpression, threshold: float
+            id: str,
+            description: str,
+            metric: Metric | MathExpression,
+            threshold: float,
+            runbook: str | None = None,
         ) -> None:
             MetricAlarm(
                 self,
                 id,
                 name=naming.name(id, kind="alarm"),
-                description=description,
+                description=f"{description}. Runbook: {RUNBOOK}#{runbook or id}",
                 metric=metric,
                 threshold=threshold,
                 actions=[topic],
@@ -231,7 +236,8 @@ class ObservabilityStack(EnvironmentStack):
         )
         alarm(
             "trigger-dlq",
-            "New-file events could not start the workflow: re-drive them from the DLQ",
+            "New-file events could not start the workflow: after fixing the cause, "
+            f"./pants run envs/{config.environment}:redrive -- --dead-letters",
             dlq,
             1,
         )
@@ -241,5 +247,12 @@ class ObservabilityStack(EnvironmentStack):
                 f"{function} error rate over {config.alarm_error_rate_pct}%",
                 error_rate(function),
                 config.alarm_error_rate_pct,
+                runbook="lambda-errors",
             )
-            alarm(f"{function}-throttles", f"{function} throttled", lam("Throttles", function), 1)
+            alarm(
+                f"{function}-throttles",
+                f"{function} throttled",
+                lam("Throttles", function),
+                1,
+                runbook="lambda-throttles",
+            )

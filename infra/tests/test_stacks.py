@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -312,3 +314,14 @@ def test_local_environment_points_the_provider_at_the_emulator(
         .endswith("/data.tfstate")
     )
     assert synthesized["prod"].stacks["data"]["terraform"]["backend"]["s3"]["use_lockfile"] is True
+
+
+def test_every_alarm_names_a_runbook_section_that_exists(prod: Synthesized) -> None:
+    runbook = Path("docs/operations.md").read_text()
+    sections = set(re.findall(r"^### (\S+)$", runbook, flags=re.MULTILINE))
+    alarms = prod.resources("aws_cloudwatch_metric_alarm").values()
+    assert len(alarms) >= 10
+    for alarm in alarms:
+        found = re.search(r"Runbook: docs/operations\.md#(\S+)$", alarm["alarm_description"])
+        assert found, alarm["alarm_name"]
+        assert found.group(1) in sections, (alarm["alarm_name"], found.group(1))

@@ -4,16 +4,21 @@ nothing is left."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+from testkit.synthetic import write_transactions
 
 import infra  # noqa: F401
 from infra.config import EnvironmentConfig, load_config
 from infra.deploy.environment import Outcome, run_environment
 from infra.local import emulator
+from infra.ops.aws import EnvironmentAws
+from infra.ops.executions import wait_for
+from infra.ops.redrive import Pipeline, reprocess
 
 REPO_CONFIG = Path("envs/local/config.toml")
 PACKAGES = Path()  # where Pants puts runtime_package_dependencies
@@ -82,6 +87,37 @@ def test_metadata_records_every_file(deployed: Outcome) -> None:
     items = dynamodb.scan(TableName=table)["Items"]  # type: ignore[attr-defined]
     files = {i["pk"]["S"]: i["status"]["S"] for i in items if i["pk"]["S"].startswith("FILE#")}
     assert sorted(files.values()) == ["REJECTED", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]
+
+
+def test_a_stopped_run_is_released_and_redriven(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    # A file registered by a run that was stopped before recording an outcome: the real
+    # finalize function releases it (marks it FAILED), then it is processed from the start.
+    assert deployed.endpoint and deployed.sample_day
+    config = local[0]
+    pipeline = Pipeline.deployed(EnvironmentAws(config.region, deployed.endpoint), config)
+    key = "raw/card-us/2024/05/02/stopped.csv"
+    text = io.StringIO()
+    generated = write_transactions(text, target_bytes=200_000, seed=9)
+    pipeline.s3.put_object(Bucket=pipeline.raw_bucket, Key=key, Body=text.getvalue().encode())
+    etag = pipeline.s3.head_object(Bucket=pipeline.raw_bucket, Key=key)["ETag"].strip('"')
+    pipeline.dynamodb.put_item(
+        TableName=pipeline.metadata_table,
+        Item={
+            "pk": {"S": f"FILE#{pipeline.raw_bucket}/{key}"},
+            "sk": {"S": f"ETAG#{etag}"},
+            "ingest_id": {"S": "stopped-run"},
+            "status": {"S": "REGISTERED"},
+        },
+    )
+    succeeded = next(f.key for f in deployed.sample_day.files if f.status == "SUCCEEDED")
+
+    stuck, done = reprocess(pipeline, [key, succeeded])
+    assert stuck.note == "its last run ended without an outcome: released" and stuck.execution_arn
+    assert done.note == "already SUCCEEDED: nothing to do" and done.execution_arn is None
+    outcome = wait_for(pipeline.sfn, stuck.execution_arn, timeout_s=300)
+    assert outcome.status == "SUCCEEDED" and outcome.counts["rows_read"] == generated.rows
 
 
 def test_redeploy_without_changes_applies_nothing(

@@ -1,10 +1,15 @@
-"""Re-driving files and dead letters into the workflow, against moto in-process."""
+"""Re-driving files and dead letters into the workflow, against moto in-process.
+
+moto cannot run Lambda code here, so the finalize function (the failure path a stuck file is
+released through) is a stand-in that answers as ingest/finalize.py's record_failure does; the
+end-to-end test runs the real one on the local environment."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -13,62 +18,118 @@ from moto import mock_aws
 
 from infra.ops.events import is_object_created, object_created_event
 from infra.ops.executions import start_execution, wait_for
-from infra.ops.redrive import redrive_dead_letters, reprocess
+from infra.ops.redrive import Pipeline, redrive_dead_letters, reprocess
 
 REGION = "us-east-2"
 BUCKET = "txn-raw-dev-d01"
+TABLE = "pipeline-metadata-dev-d01"
 KEY = "raw/bank/2024/05/01/day.csv"
-# What finalize would leave in the execution's output, so wait_for has a file outcome to read.
-DEFINITION = json.dumps(
-    {
-        "StartAt": "Summary",
-        "States": {
-            "Summary": {
-                "Type": "Pass",
-                "Result": {"status": "SUCCEEDED", "rows_read": 3, "rows_written": 2},
-                "ResultPath": "$.summary.value",
-                "End": True,
-            }
-        },
-    }
-)
+DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+
+
+@dataclass
+class Finalize:
+    """The finalize function's failure path, as redrive sees it: marks the file FAILED."""
+
+    table: Any
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:
+        failure = json.loads(Payload)["failure"]
+        self.failures.append(failure)
+        detail = failure["detail"]
+        self.table.update_item(
+            TableName=TABLE,
+            Key=_file_key(detail["object"]["key"], detail["object"]["etag"]),
+            UpdateExpression="SET #s = :failed",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":failed": {"S": "FAILED"}},
+        )
+        answer = {"recorded": True, "status": "FAILED", "outputs_withdrawn": 0}
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
 
 
 @dataclass
 class Aws:
-    s3: Any
-    sfn: Any
+    pipeline: Pipeline
     sqs: Any
-    state_machine: str
     queue_url: str
+    finalize: Finalize
 
     def executions(self) -> list[dict[str, Any]]:
-        return list(self.sfn.list_executions(stateMachineArn=self.state_machine)["executions"])
+        sfn, machine = self.pipeline.sfn, self.pipeline.state_machine
+        return list(sfn.list_executions(stateMachineArn=machine)["executions"])
 
     def inputs(self) -> list[dict[str, Any]]:
         return [
-            json.loads(self.sfn.describe_execution(executionArn=e["executionArn"])["input"])
+            json.loads(
+                self.pipeline.sfn.describe_execution(executionArn=e["executionArn"])["input"]
+            )
             for e in self.executions()
         ]
 
+    def upload(self, key: str = KEY, body: bytes = b"header\n") -> str:
+        self.pipeline.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        return str(self.pipeline.s3.head_object(Bucket=BUCKET, Key=key)["ETag"]).strip('"')
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    def record(self, key: str, etag: str, status: str) -> None:
+        item = {**_file_key(key, etag), "status": {"S": status}}
+        self.pipeline.dynamodb.put_item(TableName=TABLE, Item=item)
+
+
+def _file_key(key: str, etag: str) -> dict[str, Any]:
+    return {"pk": {"S": f"FILE#{BUCKET}/{key}"}, "sk": {"S": f"ETAG#{etag}"}}
+
+
+def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        s3, sfn, sqs, iam = (
-            boto3.client(s, region_name=REGION) for s in ("s3", "stepfunctions", "sqs", "iam")
-        )
+
+
+def _state_machine(definition: str = DEFINITION) -> str:
+    iam, sfn = boto3.client("iam"), boto3.client("stepfunctions")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    machine = sfn.create_state_machine(name="pipeline", definition=definition, roleArn=role)
+    return str(machine["stateMachineArn"])
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    """Executions stay RUNNING (moto does not run them unless asked)."""
+    _credentials(monkeypatch)
+    with mock_aws():
+        s3, dynamodb, sqs = (boto3.client(s) for s in ("s3", "dynamodb", "sqs"))
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        machine = sfn.create_state_machine(name="pipeline", definition=DEFINITION, roleArn=role)
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        finalize = Finalize(dynamodb)
+        pipeline = Pipeline(
+            s3=s3,
+            sfn=boto3.client("stepfunctions"),
+            dynamodb=dynamodb,
+            lambda_=finalize,
+            state_machine=_state_machine(),
+            raw_bucket=BUCKET,
+            metadata_table=TABLE,
+            finalize_function="finalize-dev-d01",
+            region=REGION,
+        )
         queue = sqs.create_queue(QueueName="trigger-dlq-dev-d01")["QueueUrl"]
-        yield Aws(s3, sfn, sqs, machine["stateMachineArn"], queue)
+        yield Aws(pipeline, sqs, queue, finalize)
 
 
 def _dead_letter(aws: Aws, body: str) -> None:
@@ -84,39 +145,62 @@ def _queued(aws: Aws) -> int:
 
 
 def test_a_raw_file_gets_the_event_eventbridge_would_have_sent(aws: Aws) -> None:
-    aws.s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"header\n")
-    (result,) = reprocess(
-        s3=aws.s3,
-        sfn=aws.sfn,
-        state_machine=aws.state_machine,
-        bucket=BUCKET,
-        keys=[KEY],
-        region=REGION,
-    )
-    assert result.problem is None and result.execution_arn
+    etag = aws.upload()
+    (result,) = reprocess(aws.pipeline, [KEY])
+    assert result.problem is None and result.execution_arn and result.note == ""
     (event,) = aws.inputs()
-    etag = aws.s3.head_object(Bucket=BUCKET, Key=KEY)["ETag"].strip('"')
     assert is_object_created(event)
     assert event["detail"]["object"] == {"key": KEY, "size": 7, "etag": etag, "sequencer": "0"}
     assert event["detail"]["bucket"]["name"] == BUCKET
-    outcome = wait_for(aws.sfn, result.execution_arn, timeout_s=30, poll_s=0.01)
-    assert outcome.status == "SUCCEEDED" and outcome.counts["rows_written"] == 2
 
 
 def test_keys_that_cannot_be_processed_are_reported_and_start_nothing(aws: Aws) -> None:
-    results = reprocess(
-        s3=aws.s3,
-        sfn=aws.sfn,
-        state_machine=aws.state_machine,
-        bucket=BUCKET,
-        keys=[KEY, "processed/bank/x.parquet"],
-        region=REGION,
-    )
+    results = reprocess(aws.pipeline, [KEY, "processed/bank/x.parquet"])
     assert [r.problem for r in results] == [
         f"no such object in s3://{BUCKET}",
         "not under raw/: the pipeline takes raw/<source>/<yyyy>/<mm>/<dd>/ keys",
     ]
     assert aws.executions() == []
+
+
+@pytest.mark.parametrize("status", ["SUCCEEDED", "REJECTED"])
+def test_a_file_version_already_settled_is_left_alone(aws: Aws, status: str) -> None:
+    aws.record(KEY, aws.upload(), status)
+    (result,) = reprocess(aws.pipeline, [KEY])
+    assert result.note == f"already {status}: nothing to do" and result.execution_arn is None
+    assert aws.executions() == []
+
+
+def test_a_file_stuck_in_registered_is_released_then_started(aws: Aws) -> None:
+    etag = aws.upload()
+    aws.record(KEY, etag, "REGISTERED")  # its execution was stopped before recording anything
+    (result,) = reprocess(aws.pipeline, [KEY])
+    assert result.execution_arn and result.problem is None
+    assert result.note == "its last run ended without an outcome: released"
+    (failure,) = aws.finalize.failures
+    assert failure["detail"]["object"]["key"] == KEY and failure["error"]["Error"] == "Released"
+    assert len(aws.executions()) == 1
+
+
+def test_a_file_still_being_processed_is_not_started_again(aws: Aws) -> None:
+    etag = aws.upload()
+    aws.record(KEY, etag, "REGISTERED")
+    event = object_created_event(BUCKET, KEY, {"ETag": f'"{etag}"', "ContentLength": 7}, REGION)
+    running = start_execution(
+        aws.pipeline.sfn, aws.pipeline.state_machine, "from-eventbridge", event
+    )
+    (result,) = reprocess(aws.pipeline, [KEY])
+    assert result.problem == "still being processed by from-eventbridge"
+    assert aws.finalize.failures == [] and [e["executionArn"] for e in aws.executions()] == [
+        running
+    ]
+
+
+def test_a_dry_run_of_keys_starts_and_releases_nothing(aws: Aws) -> None:
+    aws.record(KEY, aws.upload(), "REGISTERED")
+    (result,) = reprocess(aws.pipeline, [KEY], dry_run=True)
+    assert result.execution_arn is None and result.event is not None
+    assert aws.finalize.failures == [] and aws.executions() == []
 
 
 def test_dead_letters_start_executions_and_leave_the_queue(aws: Aws) -> None:
@@ -126,8 +210,9 @@ def test_dead_letters_start_executions_and_leave_the_queue(aws: Aws) -> None:
     _dead_letter(aws, "not json")
     _dead_letter(aws, json.dumps({"detail-type": "Object Deleted", "detail": {}}))
 
+    p = aws.pipeline
     results = redrive_dead_letters(
-        sqs=aws.sqs, sfn=aws.sfn, state_machine=aws.state_machine, queue_url=aws.queue_url
+        sqs=aws.sqs, sfn=p.sfn, state_machine=p.state_machine, queue_url=aws.queue_url
     )
     started = [r for r in results if r.execution_arn]
     assert sorted(e["detail"]["object"]["key"] for e in aws.inputs()) == [
@@ -143,15 +228,12 @@ def test_dead_letters_start_executions_and_leave_the_queue(aws: Aws) -> None:
     assert _queued(aws) == 2  # only the two it could not use
 
 
-def test_a_dry_run_starts_and_deletes_nothing(aws: Aws) -> None:
+def test_a_dry_run_of_dead_letters_starts_and_deletes_nothing(aws: Aws) -> None:
     head = {"ETag": '"e"', "ContentLength": 10}
     _dead_letter(aws, json.dumps(object_created_event(BUCKET, KEY, head, REGION)))
+    p = aws.pipeline
     (result,) = redrive_dead_letters(
-        sqs=aws.sqs,
-        sfn=aws.sfn,
-        state_machine=aws.state_machine,
-        queue_url=aws.queue_url,
-        dry_run=True,
+        sqs=aws.sqs, sfn=p.sfn, state_machine=p.state_machine, queue_url=aws.queue_url, dry_run=True
     )
     assert result.execution_arn is None and result.event is not None
     assert aws.executions() == [] and _queued(aws) == 1
@@ -159,6 +241,38 @@ def test_a_dry_run_starts_and_deletes_nothing(aws: Aws) -> None:
 
 def test_starting_the_same_name_twice_runs_one_execution(aws: Aws) -> None:
     event = object_created_event(BUCKET, KEY, {"ETag": '"e"', "ContentLength": 1}, REGION)
-    first = start_execution(aws.sfn, aws.state_machine, "redrive-m1", event)
-    second = start_execution(aws.sfn, aws.state_machine, "redrive-m1", event)
+    p = aws.pipeline
+    first = start_execution(p.sfn, p.state_machine, "redrive-m1", event)
+    second = start_execution(p.sfn, p.state_machine, "redrive-m1", event)
     assert first == second and len(aws.executions()) == 1
+
+
+def test_waiting_reads_the_file_outcome_from_the_execution_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What finalize leaves in the execution's output.
+    summary = {
+        "StartAt": "Summary",
+        "States": {
+            "Summary": {
+                "Type": "Pass",
+                "Result": {"status": "SUCCEEDED", "rows_read": 3, "rows_written": 2},
+                "ResultPath": "$.summary.value",
+                "End": True,
+            }
+        },
+    }
+    _credentials(monkeypatch)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        machine = _state_machine(json.dumps(summary))
+        sfn = boto3.client("stepfunctions")
+        arn = start_execution(sfn, machine, "one", {"detail": {}})
+        outcome = wait_for(sfn, arn, timeout_s=30, poll_s=0.01)
+    assert outcome.status == "SUCCEEDED"
+    assert outcome.counts == {
+        "rows_read": 3,
+        "rows_written": 2,
+        "rows_quarantined": 0,
+        "duplicates": 0,
+        "chunks": 0,
+    }

@@ -127,7 +127,8 @@ def _failure(state: dict[str, Any], environment: str, *, execution: str | None =
             f"Execution: {execution or 'see the state machine executions'}",
             _withdrawal(state),
             "Where to look: the execution's history in Step Functions, then the failing task's log group.",
-            "Retry: upload the file again, or re-run the execution; completed chunks are rewritten idempotently.",
+            f"Retry, once the cause is fixed: ./pants run envs/{environment}:redrive -- {plan.get('key')} "
+            "(or upload the file again). Runbook: docs/operations.md#executions-failed",
         ],
     )
 

@@ -63,6 +63,7 @@ def test_failure_names_error_cause_and_where_to_look() -> None:
     assert "arn:aws:states:us-east-2:1:execution:sm:run-1" in message.body
     assert message.subject.startswith("[prod] CRITICAL pipeline: run failed: day.csv")
     assert "Partial outputs: may remain" in message.body  # RecordFailure did not report
+    assert "./pants run envs/prod:redrive -- raw/bank/2024/05/01/day.csv" in message.body
 
 
 def test_failure_says_what_became_of_published_outputs() -> None:
