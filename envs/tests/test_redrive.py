@@ -18,13 +18,7 @@ EXPORTS = "/pipeline/dev/d01"
 
 
 @pytest.fixture
-def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+def mocked(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("PIPELINE_ENV_SUFFIX", raising=False)
     monkeypatch.setattr(redrive, "console", Console(stderr=True, width=240))  # fewer wraps
     with mock_aws():

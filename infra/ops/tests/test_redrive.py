@@ -81,15 +81,6 @@ def _file_key(key: str, etag: str) -> dict[str, Any]:
     return {"pk": {"S": f"FILE#{BUCKET}/{key}"}, "sk": {"S": f"ETAG#{etag}"}}
 
 
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-
-
 def _state_machine(definition: str = DEFINITION) -> str:
     iam, sfn = boto3.client("iam"), boto3.client("stepfunctions")
     role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -98,9 +89,8 @@ def _state_machine(definition: str = DEFINITION) -> str:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+def aws(aws_credentials: None) -> Iterator[Aws]:
     """Executions stay RUNNING (moto does not run them unless asked)."""
-    _credentials(monkeypatch)
     with mock_aws():
         s3, dynamodb, sqs = (boto3.client(s) for s in ("s3", "dynamodb", "sqs"))
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -247,9 +237,7 @@ def test_starting_the_same_name_twice_runs_one_execution(aws: Aws) -> None:
     assert first == second and len(aws.executions()) == 1
 
 
-def test_waiting_reads_the_file_outcome_from_the_execution_output(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_waiting_reads_the_file_outcome_from_the_execution_output(aws_credentials: None) -> None:
     # What finalize leaves in the execution's output.
     summary = {
         "StartAt": "Summary",
@@ -262,7 +250,6 @@ def test_waiting_reads_the_file_outcome_from_the_execution_output(
             }
         },
     }
-    _credentials(monkeypatch)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         machine = _state_machine(json.dumps(summary))
         sfn = boto3.client("stepfunctions")

@@ -13,8 +13,9 @@ import pytest
 from moto import mock_aws
 
 from pipeline_shared import aws
+from testkit.credentials import REGION, aws_credentials
 
-REGION = "us-east-2"
+__all__ = ["REGION", "Resources", "aws_credentials", "inject_errors", "pipeline_aws"]
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,6 @@ class Resources:
             "POWERTOOLS_METRICS_NAMESPACE": "Pipeline/test",
             "POWERTOOLS_SERVICE_NAME": "pipeline-test",
         }
-
-
-@pytest.fixture
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_MAX_ATTEMPTS": "3",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 @pytest.fixture

@@ -1,0 +1,3 @@
+from testkit.credentials import aws_credentials
+
+__all__ = ["aws_credentials"]
