@@ -4,7 +4,7 @@
 def pipeline_environment(env):
     """The entrypoints of one environment, envs/<env>/ (docs/deployment.md):
 
-    ./pants run envs/<env>:synth | :deploy | :plan | :destroy | :cost | :redrive
+    ./pants run envs/<env>:synth | :deploy | :plan | :destroy | :cost | :redrive | :status
     """
     pex_binary(name="synth", entry_point="envs.synth", args=["--env", env], resolve="infra")
     for command in ("deploy", "plan", "destroy"):
@@ -22,12 +22,13 @@ def pipeline_environment(env):
         resolve="infra",
         dependencies=["infra/cost:tables"],
     )
-    pex_binary(
-        name="redrive",
-        entry_point="envs.redrive",
-        args=["--env", env],
-        resolve="infra",
-    )
+    for command in ("redrive", "status"):  # operator tools (docs/operations.md)
+        pex_binary(
+            name=command,
+            entry_point=f"envs.{command}",
+            args=["--env", env],
+            resolve="infra",
+        )
     files(name="config", sources=["config.toml"])
     # cdktf.json lets CDKTF CLI users run `cdktf synth` / `cdktf diff` in this directory.
     files(name="cdktf", sources=["cdktf.json"])

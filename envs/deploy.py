@@ -21,9 +21,10 @@ from rich.table import Table
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
 from envs.arguments import add_environment_arguments
 from infra.config import ConfigError, load_config
-from infra.deploy.environment import Outcome, run_environment, state_dir_for
+from infra.deploy.environment import Outcome, run_environment
 from infra.deploy.orchestrator import DeployFailed, StackResult
 from infra.deploy.packaging import build_packages
+from infra.deploy.record import state_dir_for
 from infra.local.sample_day import SampleDayReport
 from infra.terraform import TerraformError
 

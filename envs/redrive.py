@@ -20,8 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from envs.arguments import add_environment_arguments
-from infra.config import ConfigError, EnvironmentConfig, load_config
-from infra.deploy.environment import state_dir_for
+from infra.config import ConfigError, load_config
 from infra.ops.aws import EnvironmentAws
 from infra.ops.executions import wait_for
 from infra.ops.redrive import Pipeline, Redriven, redrive_dead_letters, reprocess
@@ -54,22 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def environment_aws(config: EnvironmentConfig) -> EnvironmentAws:
-    if config.environment != "local":
-        return EnvironmentAws(config.region)
-    from infra.local import emulator
-
-    running = emulator.running(state_dir_for(config).resolve())
-    if running is None:
-        raise RuntimeError(
-            "the local emulator is not running: deploy first (./pants run envs/local:deploy)"
-        )
-    return EnvironmentAws(config.region, running.url)
-
-
 def run(args: argparse.Namespace) -> list[tuple[Redriven, str]]:
     config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
-    aws = environment_aws(config)
+    aws = EnvironmentAws.of(config)
     pipeline = Pipeline.deployed(aws, config)
     if args.dead_letters:
         sqs = aws.client("sqs")
@@ -102,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     table = Table(title="dry run: nothing started" if args.dry_run else "redrive")
     for column in ("source", "execution", "note", "outcome", "problem"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # keys and ARNs whole, over several lines
     for result, outcome in outcomes:
         table.add_row(
             escape(result.source),

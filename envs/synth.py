@@ -23,8 +23,8 @@ import infra  # noqa: F401  (installs the provider stand-in before cdktf imports
 from envs.arguments import add_environment_arguments
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import ConfigError, load_config
-from infra.deploy.environment import state_dir_for
 from infra.deploy.packaging import build_packages
+from infra.deploy.record import state_dir_for
 from infra.stacks.pipeline_stack import Packages
 
 

@@ -25,11 +25,6 @@ class Outcome:
     endpoint: str | None = None
 
 
-def state_dir_for(config: EnvironmentConfig) -> Path:
-    """Where an environment's Terraform state (local), deploy record and emulator live."""
-    return Path(".terraform-state") / f"{config.environment}-{config.suffix}"
-
-
 def record_for(config: EnvironmentConfig, state_dir: Path) -> DeployRecord:
     if config.state_bucket:
         key = f"pipeline/{config.environment}/{config.suffix}/deploy-record.json"

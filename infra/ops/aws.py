@@ -16,6 +16,21 @@ class EnvironmentAws:
     region: str
     endpoint: str | None = None  # the local emulator; None: AWS and the default credential chain
 
+    @classmethod
+    def of(cls, config: EnvironmentConfig) -> EnvironmentAws:
+        """AWS for a real environment; for envs/local, its running emulator."""
+        if config.environment != "local":
+            return cls(config.region)
+        from infra.deploy.record import state_dir_for
+        from infra.local import emulator
+
+        running = emulator.running(state_dir_for(config).resolve())
+        if running is None:
+            raise RuntimeError(
+                "the local emulator is not running: deploy first (./pants run envs/local:deploy)"
+            )
+        return cls(config.region, running.url)
+
     def client(self, service: str) -> Any:
         if self.endpoint is None:
             return boto3.client(service, region_name=self.region)
