@@ -11,6 +11,10 @@ from __future__ import annotations
 import csv
 import io
 from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -48,6 +52,9 @@ class Limits:
     # Valid rows held (Arrow bytes, ~1.2x their CSV) before they are written as a part: a
     # 256 MiB chunk is one part; a larger (gzip) chunk is written in several.
     part_bytes: int = 384 << 20
+    # Blocks checked at once, on threads (Arrow's kernels run without the GIL): the parser
+    # reads ahead while earlier blocks are checked. 2 = the transform function's two vCPUs.
+    workers: int = 2
 
 
 def read_header_line(stream: BinaryIO) -> bytes:
@@ -117,8 +124,15 @@ def transform_stream(
     invalid_numbers: list[int] = []  # record numbers of rows the parser rejected, ascending
     long_lines = iter(guard.long_line_heads)
 
-    def quarantine_invalid_rows() -> None:
-        for number, text, expected, actual in invalid_rows:
+    def take_invalid_rows() -> tuple[list[tuple[int, str, int, int]], tuple[int, ...]]:
+        """The rows the parser rejected since the last call, and every rejected number so far."""
+        reported = invalid_rows.copy()
+        invalid_rows.clear()
+        invalid_numbers.extend(number for number, *_ in reported)
+        return reported, tuple(invalid_numbers)
+
+    def quarantine_invalid_rows(reported: list[tuple[int, str, int, int]]) -> None:
+        for number, text, expected, actual in reported:
             if text.encode() == PLACEHOLDER:
                 raw = next(long_lines).decode("utf-8", "replace")
                 reason = f"line longer than {limits.max_line_bytes} bytes"
@@ -127,8 +141,6 @@ def transform_stream(
             quarantine.write(line_number=number, raw_line=raw, reasons=[reason])
             summary.reasons[reason] += 1
             summary.rows_read += 1
-            invalid_numbers.append(number)
-        invalid_rows.clear()
 
     parsed_rows, good_parts = 0, list[pa.Table]()
 
@@ -148,16 +160,39 @@ def transform_stream(
         )
         parquet.write(good.drop_columns([_RECORD]), keep)
 
+    checking: deque[_InFlight] = deque()
+
+    def collect() -> None:
+        """Take the oldest block's check, in block order: quarantine, keep its rows, and write
+        the held rows as a part once they reach ``part_bytes``."""
+        block = checking.popleft()
+        quarantine_invalid_rows(block.invalid_rows)
+        checked = block.checked.result()
+        good_parts.append(_valid_rows(checked, block, quarantine=quarantine, summary=summary))
+        if sum(part.nbytes for part in good_parts) >= limits.part_bytes:
+            write_part()
+            parquet.next_part()
+
     try:
-        for batch in reader:
-            quarantine_invalid_rows()
-            good_parts.append(_valid_rows(batch, parsed_rows, invalid_numbers, quarantine, summary))
-            summary.rows_read += batch.num_rows
-            parsed_rows += batch.num_rows
-            if sum(part.nbytes for part in good_parts) >= limits.part_bytes:
-                write_part()
-                parquet.next_part()
-        quarantine_invalid_rows()
+        with _checker(limits.workers) as check:
+            for batch in reader:
+                reported, numbers = take_invalid_rows()
+                checking.append(
+                    _InFlight(
+                        batch=batch,
+                        rows_before=parsed_rows,
+                        invalid_numbers=numbers,
+                        invalid_rows=reported,
+                        checked=check(batch),
+                    )
+                )
+                summary.rows_read += batch.num_rows
+                parsed_rows += batch.num_rows
+                while len(checking) >= limits.workers:  # bounds the blocks held
+                    collect()
+            while checking:
+                collect()
+        quarantine_invalid_rows(take_invalid_rows()[0])
         write_part()
     finally:
         parquet.close()
@@ -171,28 +206,74 @@ def transform_stream(
     return summary
 
 
-def _valid_rows(
-    batch: pa.RecordBatch,
-    rows_before: int,
-    invalid_numbers: list[int],
-    quarantine: QuarantineWriter,
-    summary: ChunkSummary,
-) -> pa.Table:
-    """The batch's valid rows, normalized, in batch order, each with its parsed-row number in
-    the chunk; the invalid ones are quarantined. Canonical rows take the fast path, the rest
-    the full rules."""
+@dataclass(frozen=True)
+class _Checked:
+    """A block's rules applied: canonical rows normalized; the others through the full rules."""
+
+    fast: pa.Table
+    canonical: pa.BooleanArray
+    others: pa.Array  # positions in the block of the rows that were not canonical
+    validated: ValidatedBatch | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _InFlight:
+    """A parsed block, its check running on a worker, and what it needs once collected."""
+
+    batch: pa.RecordBatch
+    rows_before: int
+    invalid_numbers: tuple[int, ...]  # every record number the parser rejected up to here
+    invalid_rows: list[tuple[int, str, int, int]]  # those reported while parsing this block
+    checked: Future[_Checked]
+
+
+@contextmanager
+def _checker(workers: int) -> Iterator[Callable[[pa.RecordBatch], Future[_Checked]]]:
+    """Starts a block's check: on one of ``workers`` threads, or (one worker) right here, so
+    that a single-worker run uses one core."""
+    if workers == 1:
+
+        def now(batch: pa.RecordBatch) -> Future[_Checked]:
+            done: Future[_Checked] = Future()
+            done.set_result(_check(batch))
+            return done
+
+        yield now
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield lambda batch: pool.submit(_check, batch)
+
+
+def _check(batch: pa.RecordBatch) -> _Checked:
+    """Pure, so blocks can be checked on several threads."""
     fast, canonical = canonical_rows(batch)
-    fast = fast.append_column(_RECORD, _numbers(pc.indices_nonzero(canonical), rows_before))
     others = pc.indices_nonzero(pc.invert(canonical))
-    if len(others) == 0:
-        return fast
-    validated = validate(batch.take(others))
-    _quarantine_bad_rows(
-        batch, others, validated, rows_before, invalid_numbers, quarantine, summary
+    validated = validate(batch.take(others)) if len(others) else None
+    return _Checked(fast, canonical, others, validated)
+
+
+def _valid_rows(
+    checked: _Checked, block: _InFlight, *, quarantine: QuarantineWriter, summary: ChunkSummary
+) -> pa.Table:
+    """The block's valid rows, normalized, in block order, each with its parsed-row number in
+    the chunk; the invalid ones are quarantined."""
+    fast = checked.fast.append_column(
+        _RECORD, _numbers(pc.indices_nonzero(checked.canonical), block.rows_before)
     )
-    good = pc.invert(validated.bad)
-    slow = validated.rows.filter(good).append_column(
-        _RECORD, _numbers(others.filter(good), rows_before)
+    if checked.validated is None:
+        return fast
+    _quarantine_bad_rows(
+        block.batch,
+        checked.others,
+        checked.validated,
+        block.rows_before,
+        block.invalid_numbers,
+        quarantine,
+        summary,
+    )
+    good = pc.invert(checked.validated.bad)
+    slow = checked.validated.rows.filter(good).append_column(
+        _RECORD, _numbers(checked.others.filter(good), block.rows_before)
     )
     if slow.num_rows == 0:
         return fast
@@ -209,7 +290,7 @@ def _quarantine_bad_rows(
     positions: pa.Array,
     validated: ValidatedBatch,
     rows_before: int,
-    invalid_numbers: list[int],
+    invalid_numbers: tuple[int, ...],
     quarantine: QuarantineWriter,
     summary: ChunkSummary,
 ) -> None:

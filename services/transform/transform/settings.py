@@ -49,6 +49,9 @@ class Settings:
                     maximum=1 << 30,
                     environ=environ,
                 ),
+                workers=env_int(
+                    "CHECK_WORKERS", _LIMITS.workers, minimum=1, maximum=16, environ=environ
+                ),
             ),
             work_dir=(os.environ if environ is None else environ).get(
                 "WORK_DIR", tempfile.gettempdir()

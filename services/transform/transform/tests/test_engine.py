@@ -173,6 +173,45 @@ def test_generated_file_balances_exactly(tmp_path: Path) -> None:
     assert len(written_rows(tmp_path / "out", summary)) == generated.valid
 
 
+def test_blocks_checked_on_threads_give_the_same_outputs_as_one_at_a_time(
+    tmp_path: Path,
+) -> None:
+    # Many blocks, each with defects, wrong field counts, over-long lines and repeats: the
+    # order of rows, quarantine records, line numbers and parts must not depend on threads.
+    text = io.StringIO()
+    write_transactions(
+        text,
+        target_bytes=4_000_000,
+        seed=5,
+        defect_rate=0.03,
+        duplicate_rate=0.02,
+        wrong_field_rate=0.01,
+    )
+    long_line = "tx-long,acct-1,2024-05-01T10:00:00Z,1.00,USD," + "m" * 3000 + ",5411,US,POS"
+    lines = text.getvalue().splitlines()
+    for at in (1_000, 20_000, 40_000):
+        lines.insert(at, long_line)
+    data = "\n".join(lines) + "\n"
+    outputs = {}
+    for workers in (1, 2, 4):
+        out = tmp_path / str(workers)
+        summary = run(
+            data,
+            out,
+            workers=workers,
+            block_size=1 << 20,
+            part_bytes=2 << 20,
+            max_line_bytes=2048,
+        )
+        files = summary.outputs + summary.quarantine_outputs
+        outputs[workers] = (summary, {key: (out / key).read_bytes() for key in files})
+    one, *others = outputs.values()
+    assert len(one[0].outputs) >= 2 and one[0].rows_quarantined > 100 and one[0].duplicates > 0
+    assert one[0].reasons["line longer than 2048 bytes"] == 3
+    for other in others:
+        assert other == one
+
+
 def test_parquet_layout_statistics_where_queries_prune(tmp_path: Path) -> None:
     rows = [GOOD.replace("tx-1", f"tx-{i}") for i in range(100)]
     summary = run(HEADER + "\n" + "\n".join(rows) + "\n", tmp_path)
