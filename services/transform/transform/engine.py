@@ -1,8 +1,9 @@
 """The transform of one chunk: stream CSV in, Parquet and quarantine out, nothing lost.
 
-Blocks are parsed and validated one at a time; valid rows are held (as Arrow) until they
-reach ``Limits.part_bytes``, then their duplicates are settled and they are written as a
-part. Memory is bounded by the part size, whatever the chunk's: a .csv.gz file, which is one
+Blocks are parsed one after the other and checked on ``Limits.workers`` threads while the
+parser reads ahead, then collected in order, so the outputs do not depend on the threads.
+Valid rows are held (as Arrow) until they reach ``Limits.part_bytes``, then their duplicates
+are settled and they are written as a part. Memory is bounded by the part size, whatever the chunk's: a .csv.gz file, which is one
 chunk, is written in parts too; finalize settles duplicates across parts and chunks.
 """
 
