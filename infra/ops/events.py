@@ -10,7 +10,8 @@ from typing import Any
 def object_created_event(
     bucket: str, key: str, head: dict[str, Any], region: str, *, account: str = "123456789012"
 ) -> dict[str, Any]:
-    """An S3 "Object Created" event for ``key`` as it is now (``head``: its HeadObject)."""
+    """An S3 "Object Created" event for ``key`` as it is now (``head``: its HeadObject).
+    ``account`` is informative only (ingest does not read it); the default is moto's."""
     etag = str(head["ETag"]).strip('"')
     return {
         "version": "0",

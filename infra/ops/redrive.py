@@ -49,6 +49,11 @@ class Pipeline:
     finalize_function: str
     region: str
 
+    @property
+    def account(self) -> str:
+        """arn:aws:states:<region>:<account>:stateMachine:<name>"""
+        return self.state_machine.split(":")[4]
+
     @classmethod
     def deployed(cls, aws: EnvironmentAws, config: EnvironmentConfig) -> Pipeline:
         exports = aws.exports(config)
@@ -99,7 +104,9 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
             problem = f"no such object in s3://{pipeline.raw_bucket}" if missing else str(error)
             results.append(Redriven(key, problem=problem))
             continue
-        event = object_created_event(pipeline.raw_bucket, key, head, pipeline.region)
+        event = object_created_event(
+            pipeline.raw_bucket, key, head, pipeline.region, account=pipeline.account
+        )
         etag = event["detail"]["object"]["etag"]
         status = _file_status(pipeline, key, etag)
         note = ""

@@ -6,6 +6,7 @@ end-to-end test runs the real one on the local environment."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
@@ -142,6 +143,11 @@ def test_a_raw_file_gets_the_event_eventbridge_would_have_sent(aws: Aws) -> None
     assert is_object_created(event)
     assert event["detail"]["object"] == {"key": KEY, "size": 7, "etag": etag, "sequencer": "0"}
     assert event["detail"]["bucket"]["name"] == BUCKET
+    other_account = dataclasses.replace(
+        aws.pipeline, state_machine="arn:aws:states:us-east-2:210987654321:stateMachine:p"
+    )
+    (dry,) = reprocess(other_account, [KEY], dry_run=True)
+    assert dry.event and dry.event["account"] == "210987654321"  # the pipeline's account
 
 
 def test_keys_that_cannot_be_processed_are_reported_and_start_nothing(aws: Aws) -> None:
