@@ -90,7 +90,7 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     running: dict[tuple[str, str, str], str] | None = None  # read once, when first needed
     results = []
-    for key in keys:
+    for key in dict.fromkeys(keys):  # each once, in the order given
         if not key.startswith(RAW_PREFIX):
             problem = (
                 f"not under {RAW_PREFIX}: the pipeline takes raw/<source>/<yyyy>/<mm>/<dd>/ keys"
@@ -121,7 +121,9 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
                 problem = f"still being processed by {execution.rsplit(':', 1)[-1]}"
                 results.append(Redriven(key, problem=problem, event=event))
                 continue
-            note = "its last run ended without an outcome: released"
+            note = "its last run ended without an outcome: " + (
+                "would be released" if dry_run else "released"
+            )
             if not dry_run:
                 released = _release(pipeline, event)
                 if released:

@@ -194,8 +194,9 @@ def test_a_file_still_being_processed_is_not_started_again(aws: Aws) -> None:
 
 def test_a_dry_run_of_keys_starts_and_releases_nothing(aws: Aws) -> None:
     aws.record(KEY, aws.upload(), "REGISTERED")
-    (result,) = reprocess(aws.pipeline, [KEY], dry_run=True)
+    (result,) = reprocess(aws.pipeline, [KEY, KEY], dry_run=True)  # each key once
     assert result.execution_arn is None and result.event is not None
+    assert result.note == "its last run ended without an outcome: would be released"
     assert aws.finalize.failures == [] and aws.executions() == []
 
 
