@@ -26,6 +26,12 @@ NAME = "pipeline"
 # handing it back to the OS and faulting it in again: 10-20 % of transform CPU otherwise
 # (docs/benchmarks.md; tests/benchmarks/transform_throughput.py runs with the same setting).
 TRANSFORM_ALLOCATOR = {"MIMALLOC_PURGE_DELAY": "-1"}
+LAMBDA_MB_PER_VCPU = 1769  # Lambda gives a function one vCPU per 1,769 MB, up to 6
+
+
+def lambda_vcpus(memory_mb: int) -> int:
+    """The vCPUs a function of ``memory_mb`` runs on (whole ones; at least 1)."""
+    return max(1, min(6, -(-memory_mb // LAMBDA_MB_PER_VCPU)))
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ class PipelineStack(EnvironmentStack):
                     "PROCESSED_BUCKET": processed.name,
                     "QUARANTINE_BUCKET": quarantine.name,
                     **TRANSFORM_ALLOCATOR,
+                    # Blocks checked at once: one per vCPU the function's memory buys.
+                    "CHECK_WORKERS": str(lambda_vcpus(config.functions["transform"].memory_mb)),
                 },
                 [
                     raw.grant_read("raw/"),

@@ -12,6 +12,7 @@ import pytest
 from infra._provider import loaded_submodules
 from infra.config import REQUIRED_TAGS
 from infra.naming import ENVIRONMENTS
+from infra.stacks.pipeline_stack import lambda_vcpus
 from infra.tests.conftest import Synthesized
 
 ENVS = pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -163,6 +164,7 @@ def test_functions_share_the_layer_on_arm64_with_logs_tracing_and_vpc(
         transform["ephemeral_storage"]["size"],
     ) == (3008, 900, 10240)
     assert transform["environment"]["variables"]["MIMALLOC_PURGE_DELAY"] == "-1"
+    assert transform["environment"]["variables"]["CHECK_WORKERS"] == "2"  # 3,008 MB: 2 vCPUs
     if env != "local":  # finalize spills the file's ids to local disk (cross_chunk.py)
         finalize = _one(functions, handler="ingest.handlers.finalize_handler")
         assert (finalize["memory_size"], finalize["ephemeral_storage"]["size"]) == (1769, 10240)
@@ -325,3 +327,11 @@ def test_every_alarm_names_a_runbook_section_that_exists(prod: Synthesized) -> N
         found = re.search(r"Runbook: docs/operations\.md#(\S+)$", alarm["alarm_description"])
         assert found, alarm["alarm_name"]
         assert found.group(1) in sections, (alarm["alarm_name"], found.group(1))
+
+
+@pytest.mark.parametrize(
+    ("memory_mb", "vcpus"),
+    [(128, 1), (1769, 1), (1770, 2), (3008, 2), (5307, 3), (7076, 4), (8845, 5), (10240, 6)],
+)
+def test_a_function_gets_a_vcpu_per_1769_mb(memory_mb: int, vcpus: int) -> None:
+    assert lambda_vcpus(memory_mb) == vcpus
