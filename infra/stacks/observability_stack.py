@@ -82,6 +82,13 @@ class ObservabilityStack(EnvironmentStack):
             },
             label="quarantined %",
         )
+        dlq = Metric(
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": naming.name("trigger-dlq", kind="sqs")},
+            statistic="Maximum",
+            label="dead letters",
+        )
         dashboard = Dashboard(
             self,
             "dashboard",
@@ -90,7 +97,7 @@ class ObservabilityStack(EnvironmentStack):
         )
         dashboard.add_widgets(
             TextWidget(
-                markdown=f"# Transaction pipeline ({config.environment}, {config.suffix})\nExecutions, latency, errors, volume and throttles. Alarms page through the alert topic."
+                markdown=f"# Transaction pipeline ({config.environment}, {config.suffix})\nExecutions, latency, errors, volume and throttles. Alarms page through the alert topic; what to do about each: {RUNBOOK}."
             )
         )
         dashboard.add_widgets(
@@ -101,7 +108,7 @@ class ObservabilityStack(EnvironmentStack):
                     sfn("ExecutionsSucceeded"),
                     sfn("ExecutionsFailed"),
                 ],
-                width=12,
+                width=8,
             ),
             SingleValueWidget(
                 title="Rows (5 min)",
@@ -110,7 +117,16 @@ class ObservabilityStack(EnvironmentStack):
                     app("RowsWritten", "transform"),
                     app("RowsQuarantined", "transform"),
                 ],
-                width=12,
+                width=8,
+            ),
+            SingleValueWidget(
+                title="Needs a person (0 when healthy)",
+                metrics=[
+                    app("FilesFailed", "finalize", label="files failed"),
+                    sfn("ExecutionsTimedOut"),
+                    dlq,
+                ],
+                width=8,
             ),
         )
         dashboard.add_widgets(
@@ -227,12 +243,6 @@ class ObservabilityStack(EnvironmentStack):
                 dimensions={"TableName": table},
             ),
             1,
-        )
-        dlq = Metric(
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": naming.name("trigger-dlq", kind="sqs")},
-            statistic="Maximum",
         )
         alarm(
             "trigger-dlq",

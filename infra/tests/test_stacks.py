@@ -283,6 +283,8 @@ def test_dashboard_shows_latency_errors_volume_executions_and_throttles(
         "RowsQuarantined",
         "ExecutionsFailed",
         "WriteThrottleEvents",
+        "FilesFailed",
+        "ApproximateNumberOfMessagesVisible",  # the trigger's dead letters
     ):
         assert metric in text, metric
     for percentile in ("p50", "p95", "p99"):
