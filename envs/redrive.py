@@ -2,7 +2,8 @@
 
     ./pants run envs/<env>:redrive -- raw/<source>/<yyyy>/<mm>/<dd>/<file> [...]   a file again
     ./pants run envs/<env>:redrive -- --dead-letters                              the trigger's DLQ
-    (--dry-run: say what would start; --wait: wait for each file's outcome)
+    (--dry-run: start nothing, print each event that would start a run, one JSON per line;
+     --wait SECONDS: wait for each file's outcome)
 
 A file whose last run succeeded ends as ``duplicate`` (nothing is processed twice); one whose run
 failed is processed from the start. Uses the default AWS credentials, or the local emulator for
@@ -12,6 +13,7 @@ envs/local. The runbook (docs/operations.md) says when to use which.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,7 +40,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--dead-letters", action="store_true", help="re-drive the trigger's dead-letter queue"
     )
     parser.add_argument("--limit", type=int, default=1000, help="at most this many dead letters")
-    parser.add_argument("--dry-run", action="store_true", help="start nothing, delete nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="start, release and delete nothing; print the events that would start runs",
+    )
     parser.add_argument(
         "--wait",
         type=float,
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             escape(result.problem or ""),
         )
     console.print(table)
+    if args.dry_run:  # on stdout, apart from the table: fit for a file or jq
+        for result, _ in outcomes:
+            if result.event is not None:
+                print(json.dumps(result.event))
     if not outcomes:
         console.print("nothing to re-drive")
     problems = [

@@ -52,3 +52,20 @@ def test_dead_letters_are_redriven(
     )["executions"]
     assert len(executions) == 1 and executions[0]["name"].startswith("redrive-")
     assert "body is not JSON" in capsys.readouterr().err
+
+
+def test_a_dry_run_prints_the_events_it_would_start(
+    dev_environment: DevEnvironment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = object_created_event(
+        "txn-raw-dev-d01", "raw/a/2024/05/01/x.csv", {"ETag": '"e"', "ContentLength": 1}, REGION
+    )
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.send_message(QueueUrl=dev_environment.queue_url, MessageBody=json.dumps(event))
+    assert redrive.main(["--env", "dev", "--dead-letters", "--dry-run"]) == 0
+    (printed,) = capsys.readouterr().out.splitlines()
+    assert json.loads(printed) == event
+    executions = boto3.client("stepfunctions", region_name=REGION).list_executions(
+        stateMachineArn=dev_environment.state_machine
+    )["executions"]
+    assert executions == []

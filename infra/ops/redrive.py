@@ -82,7 +82,7 @@ class Redriven:
     execution_arn: str | None = None
     problem: str | None = None
     note: str = ""
-    event: dict[str, Any] | None = None
+    event: dict[str, Any] | None = None  # what starts (or, in a dry run, would start) the run
 
 
 def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False) -> list[Redriven]:
@@ -111,7 +111,7 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
         status = _file_status(pipeline, key, etag)
         note = ""
         if status in DONE:
-            results.append(Redriven(key, note=f"already {status}: nothing to do", event=event))
+            results.append(Redriven(key, note=f"already {status}: nothing to do"))
             continue
         if status == "REGISTERED":
             if running is None:
@@ -119,7 +119,7 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
             execution = running.get((pipeline.raw_bucket, key, etag))
             if execution:
                 problem = f"still being processed by {execution.rsplit(':', 1)[-1]}"
-                results.append(Redriven(key, problem=problem, event=event))
+                results.append(Redriven(key, problem=problem))
                 continue
             note = "its last run ended without an outcome: " + (
                 "would be released" if dry_run else "released"
@@ -127,7 +127,7 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
             if not dry_run:
                 released = _release(pipeline, event)
                 if released:
-                    results.append(Redriven(key, problem=released, event=event))
+                    results.append(Redriven(key, problem=released))
                     continue
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         name = f"reprocess-{digest}-{stamp}"
