@@ -2,8 +2,8 @@
 
     ./pants run envs/<env>:status [-- --hours 24 --json]
 
-Exit status 0 when healthy (no alarm firing, no failed, timed-out or aborted execution in the
-window, no dead letters), 1 when something needs a person, 2 when it could not tell. The
+Exit status 0 when healthy (no alarm firing, no failed, timed-out, aborted or stuck execution
+in the window, no dead letters), 1 when something needs a person, 2 when it could not tell. The
 runbook (docs/operations.md) says what to do about each finding.
 """
 
@@ -32,10 +32,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="status", description=__doc__.splitlines()[0])
     add_environment_arguments(parser, packages=False)
     parser.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
+    parser.add_argument(
+        "--stuck-after",
+        type=float,
+        default=2.0,
+        metavar="HOURS",
+        help="a run still going after this long needs a person (default 2)",
+    )
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     args = parser.parse_args(argv)
     if not 0 < args.hours <= 24 * 90:
         parser.error("--hours must be above 0 and at most 2160 (90 days of execution history)")
+    if args.stuck_after <= 0:
+        parser.error("--stuck-after must be above 0 hours")
     return args
 
 
@@ -50,6 +59,7 @@ def health(args: argparse.Namespace) -> tuple[Health, str]:
             f"in {config.region}?"
         )
     sqs = aws.client("sqs")
+    now = dt.datetime.now(dt.UTC)
     found = read_health(
         cloudwatch=aws.client("cloudwatch"),
         sfn=aws.client("stepfunctions"),
@@ -59,7 +69,9 @@ def health(args: argparse.Namespace) -> tuple[Health, str]:
         queue_url=sqs.get_queue_url(QueueName=config.naming.name("trigger-dlq", kind="sqs"))[
             "QueueUrl"
         ],
-        since=dt.datetime.now(dt.UTC) - dt.timedelta(hours=args.hours),
+        since=now - dt.timedelta(hours=args.hours),
+        now=now,
+        stuck_after=dt.timedelta(hours=args.stuck_after),
     )
     return found, f"{config.environment} ({config.suffix})"
 

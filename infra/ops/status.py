@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBLEM_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+PROBLEM_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED", "STUCK")
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,12 @@ def read_health(
     state_machine: str,
     queue_url: str,
     since: dt.datetime,
+    now: dt.datetime,
+    stuck_after: dt.timedelta,
 ) -> Health:
-    """``alarm_suffix``: what every alarm of the environment ends with (``-<env>-<suffix>``)."""
+    """``alarm_suffix``: what every alarm of the environment ends with (``-<env>-<suffix>``).
+    An execution still running ``stuck_after`` its start counts as a problem (``STUCK``):
+    every task has a timeout, so a run that long is waiting on something that will not come."""
     health = Health(since=since)
     for page in cloudwatch.get_paginator("describe_alarms").paginate():
         for alarm in page["MetricAlarms"]:
@@ -86,11 +90,12 @@ def read_health(
     for page in pages:  # newest first
         recent = [e for e in page["executions"] if e["startDate"] >= since]
         for execution in recent:
-            health.executions[execution["status"]] += 1
-            if execution["status"] in PROBLEM_STATUSES:
-                health.problems.append(
-                    ExecutionProblem(execution["name"], execution["status"], execution["startDate"])
-                )
+            status, started = execution["status"], execution["startDate"]
+            health.executions[status] += 1
+            if status == "RUNNING" and now - started > stuck_after:
+                status = "STUCK"
+            if status in PROBLEM_STATUSES:
+                health.problems.append(ExecutionProblem(execution["name"], status, started))
         if len(recent) < len(page["executions"]):
             break
     attributes = sqs.get_queue_attributes(

@@ -42,7 +42,7 @@ class Aws:
                 AlarmName=name, StateValue=state, StateReason=f"{name} went {state}"
             )
 
-    def health(self, since: dt.datetime) -> Any:
+    def health(self, since: dt.datetime, now: dt.datetime | None = None) -> Any:
         return read_health(
             cloudwatch=self.cloudwatch,
             sfn=self.sfn,
@@ -51,6 +51,8 @@ class Aws:
             state_machine=self.state_machine,
             queue_url=self.queue_url,
             since=since,
+            now=now or _now(),
+            stuck_after=2 * HOUR,
         )
 
 
@@ -109,3 +111,11 @@ def test_executions_before_the_window_are_not_counted(aws: Aws) -> None:
     )
     health = aws.health(_now() + HOUR)  # a window that starts after it
     assert health.executions == {} and health.problems == [] and health.healthy
+
+
+def test_a_run_going_on_too_long_is_stuck(aws: Aws) -> None:
+    aws.sfn.start_execution(stateMachineArn=aws.state_machine, name="waiting")
+    assert aws.health(_now() - HOUR).healthy  # just started
+    later = aws.health(_now() - HOUR, now=_now() + 3 * HOUR)  # three hours on, still running
+    assert [(p.name, p.status) for p in later.problems] == [("waiting", "STUCK")]
+    assert later.executions == {"RUNNING": 1} and not later.healthy
