@@ -4,6 +4,7 @@ nothing is left."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from infra.local import emulator
 from infra.ops.aws import EnvironmentAws
 from infra.ops.executions import wait_for
 from infra.ops.redrive import Pipeline, reprocess
+from infra.ops.status import read_health
 
 REPO_CONFIG = Path("envs/local/config.toml")
 PACKAGES = Path()  # where Pants puts runtime_package_dependencies
@@ -118,6 +120,33 @@ def test_a_stopped_run_is_released_and_redriven(
     assert done.note == "already SUCCEEDED: nothing to do" and done.execution_arn is None
     outcome = wait_for(pipeline.sfn, stuck.execution_arn, timeout_s=300)
     assert outcome.status == "SUCCEEDED" and outcome.counts["rows_read"] == generated.rows
+
+
+def test_status_reads_the_deployed_environment(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    # The names status looks for (alarm suffix, dead-letter queue) are the deployed ones.
+    assert deployed.endpoint and deployed.sample_day
+    config = local[0]
+    aws = EnvironmentAws(config.region, deployed.endpoint)
+    sqs = aws.client("sqs")
+    now = dt.datetime.now(dt.UTC)
+    health = read_health(
+        cloudwatch=aws.client("cloudwatch"),
+        sfn=aws.client("stepfunctions"),
+        sqs=sqs,
+        alarm_suffix=f"-{config.naming.tail}",
+        state_machine=aws.exports(config)["pipeline/state_machine_arn"],
+        queue_url=sqs.get_queue_url(QueueName=config.naming.name("trigger-dlq", kind="sqs"))[
+            "QueueUrl"
+        ],
+        since=now - dt.timedelta(hours=1),
+        now=now,
+        stuck_after=dt.timedelta(hours=2),
+    )
+    assert len(health.alarms) == 14 and health.firing == []
+    assert health.executions["SUCCEEDED"] >= len(deployed.sample_day.files)
+    assert health.problems == [] and health.dead_letters == 0 and health.healthy
 
 
 def test_redeploy_without_changes_applies_nothing(
