@@ -64,13 +64,11 @@ def run(args: argparse.Namespace) -> list[tuple[Redriven, str]]:
     aws = EnvironmentAws.of(config)
     pipeline = Pipeline.deployed(aws, config)
     if args.dead_letters:
-        sqs = aws.client("sqs")
-        queue = config.naming.name("trigger-dlq", kind="sqs")
         results = redrive_dead_letters(
-            sqs=sqs,
+            sqs=aws.client("sqs"),
             sfn=pipeline.sfn,
             state_machine=pipeline.state_machine,
-            queue_url=sqs.get_queue_url(QueueName=queue)["QueueUrl"],
+            queue_url=aws.trigger_dlq_url(config),
             limit=args.limit,
             dry_run=args.dry_run,
         )

@@ -22,7 +22,7 @@ from rich.table import Table
 from envs.arguments import add_environment_arguments
 from infra.config import ConfigError, load_config
 from infra.ops.aws import EnvironmentAws
-from infra.ops.status import Health, read_health
+from infra.ops.status import Health, environment_health
 
 console = Console(stderr=True)
 SHOWN_PROBLEMS = 20
@@ -50,27 +50,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def health(args: argparse.Namespace) -> tuple[Health, str]:
     config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
-    aws = EnvironmentAws.of(config)
-    exports = aws.exports(config)
-    if "pipeline/state_machine_arn" not in exports:
-        raise RuntimeError(
-            f"Parameter Store has no pipeline/state_machine_arn under "
-            f"{config.naming.ssm_path('')}: is {config.environment} ({config.suffix}) deployed, "
-            f"in {config.region}?"
-        )
-    sqs = aws.client("sqs")
-    now = dt.datetime.now(dt.UTC)
-    found = read_health(
-        cloudwatch=aws.client("cloudwatch"),
-        sfn=aws.client("stepfunctions"),
-        sqs=sqs,
-        alarm_suffix=f"-{config.naming.tail}",
-        state_machine=exports["pipeline/state_machine_arn"],
-        queue_url=sqs.get_queue_url(QueueName=config.naming.name("trigger-dlq", kind="sqs"))[
-            "QueueUrl"
-        ],
-        since=now - dt.timedelta(hours=args.hours),
-        now=now,
+    found = environment_health(
+        EnvironmentAws.of(config),
+        config,
+        window=dt.timedelta(hours=args.hours),
         stuck_after=dt.timedelta(hours=args.stuck_after),
     )
     return found, f"{config.environment} ({config.suffix})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 import pytest
@@ -21,6 +22,15 @@ EXPORTS = "/pipeline/dev/d01"
 class DevEnvironment:
     state_machine: str
     queue_url: str
+
+    def dead_letters(self, *bodies: str) -> None:
+        sqs = boto3.client("sqs", region_name=REGION)
+        for body in bodies:
+            sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+
+    def executions(self) -> list[dict[str, Any]]:
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        return list(sfn.list_executions(stateMachineArn=self.state_machine)["executions"])
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 from rich.console import Console
 
@@ -13,6 +12,9 @@ from envs.tests.conftest import DevEnvironment
 from infra.ops.events import object_created_event
 
 REGION = "us-east-2"
+EVENT = object_created_event(
+    "txn-raw-dev-d01", "raw/a/2024/05/01/x.csv", {"ETag": '"e"', "ContentLength": 1}, REGION
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,16 +42,9 @@ def test_an_environment_not_deployed_is_a_clear_error(
 def test_dead_letters_are_redriven(
     dev_environment: DevEnvironment, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    event = object_created_event(
-        "txn-raw-dev-d01", "raw/a/2024/05/01/x.csv", {"ETag": '"e"', "ContentLength": 1}, REGION
-    )
-    sqs = boto3.client("sqs", region_name=REGION)
-    for body in (json.dumps(event), "junk"):
-        sqs.send_message(QueueUrl=dev_environment.queue_url, MessageBody=body)
+    dev_environment.dead_letters(json.dumps(EVENT), "junk")
     assert redrive.main(["--env", "dev", "--dead-letters"]) == 1  # the junk letter needs a person
-    executions = boto3.client("stepfunctions", region_name=REGION).list_executions(
-        stateMachineArn=dev_environment.state_machine
-    )["executions"]
+    executions = dev_environment.executions()
     assert len(executions) == 1 and executions[0]["name"].startswith("redrive-")
     assert "body is not JSON" in capsys.readouterr().err
 
@@ -57,15 +52,8 @@ def test_dead_letters_are_redriven(
 def test_a_dry_run_prints_the_events_it_would_start(
     dev_environment: DevEnvironment, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    event = object_created_event(
-        "txn-raw-dev-d01", "raw/a/2024/05/01/x.csv", {"ETag": '"e"', "ContentLength": 1}, REGION
-    )
-    sqs = boto3.client("sqs", region_name=REGION)
-    sqs.send_message(QueueUrl=dev_environment.queue_url, MessageBody=json.dumps(event))
+    dev_environment.dead_letters(json.dumps(EVENT))
     assert redrive.main(["--env", "dev", "--dead-letters", "--dry-run"]) == 0
     (printed,) = capsys.readouterr().out.splitlines()
-    assert json.loads(printed) == event
-    executions = boto3.client("stepfunctions", region_name=REGION).list_executions(
-        stateMachineArn=dev_environment.state_machine
-    )["executions"]
-    assert executions == []
+    assert json.loads(printed) == EVENT
+    assert dev_environment.executions() == []

@@ -32,9 +32,7 @@ def test_a_healthy_environment_exits_0_with_its_findings_as_json(
 def test_a_dead_letter_needs_attention(
     dev_environment: DevEnvironment, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    boto3.client("sqs", region_name=REGION).send_message(
-        QueueUrl=dev_environment.queue_url, MessageBody="{}"
-    )
+    dev_environment.dead_letters("{}")
     assert status.main(["--env", "dev"]) == 1
     err = capsys.readouterr().err
     assert "dev (d01): needs attention" in err

@@ -42,6 +42,23 @@ class EnvironmentAws:
             aws_secret_access_key="test",  # noqa: S106  (the emulator's dummy credentials)
         )
 
+    def deployed_exports(self, config: EnvironmentConfig, *required: str) -> dict[str, str]:
+        """``exports``, with a clear error if one of ``required`` is missing: the environment is
+        not deployed, or not in this account and region."""
+        exports = self.exports(config)
+        missing = [name for name in required if name not in exports]
+        if missing:
+            raise RuntimeError(
+                f"Parameter Store has no {missing[0]!r} under {config.naming.ssm_path('')}: "
+                f"is {config.environment} ({config.suffix}) deployed, in {config.region}?"
+            )
+        return exports
+
+    def trigger_dlq_url(self, config: EnvironmentConfig) -> str:
+        """The queue that keeps the events the workflow's trigger could not deliver."""
+        queue = config.naming.name("trigger-dlq", kind="sqs")
+        return str(self.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"])
+
     def exports(self, config: EnvironmentConfig) -> dict[str, str]:
         """The stacks' outputs from Parameter Store, keyed ``<stack>/<name>``."""
         ssm = self.client("ssm")

@@ -56,24 +56,24 @@ class Pipeline:
 
     @classmethod
     def deployed(cls, aws: EnvironmentAws, config: EnvironmentConfig) -> Pipeline:
-        exports = aws.exports(config)
-        try:
-            return cls(
-                s3=aws.client("s3"),
-                sfn=aws.client("stepfunctions"),
-                dynamodb=aws.client("dynamodb"),
-                lambda_=aws.client("lambda"),
-                state_machine=exports["pipeline/state_machine_arn"],
-                raw_bucket=exports["data/raw_bucket_name"],
-                metadata_table=exports["data/metadata_table_name"],
-                finalize_function=exports["pipeline/finalize_function_name"],
-                region=config.region,
-            )
-        except KeyError as missing:
-            raise RuntimeError(
-                f"Parameter Store has no {missing} under {config.naming.ssm_path('')}: "
-                f"is {config.environment} ({config.suffix}) deployed, in {config.region}?"
-            ) from None
+        exports = aws.deployed_exports(
+            config,
+            "pipeline/state_machine_arn",
+            "data/raw_bucket_name",
+            "data/metadata_table_name",
+            "pipeline/finalize_function_name",
+        )
+        return cls(
+            s3=aws.client("s3"),
+            sfn=aws.client("stepfunctions"),
+            dynamodb=aws.client("dynamodb"),
+            lambda_=aws.client("lambda"),
+            state_machine=exports["pipeline/state_machine_arn"],
+            raw_bucket=exports["data/raw_bucket_name"],
+            metadata_table=exports["data/metadata_table_name"],
+            finalize_function=exports["pipeline/finalize_function_name"],
+            region=config.region,
+        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.config import EnvironmentConfig
+from infra.ops.aws import EnvironmentAws
+
 PROBLEM_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED", "STUCK")
 
 
@@ -103,3 +106,26 @@ def read_health(
     )["Attributes"]
     health.dead_letters = int(attributes["ApproximateNumberOfMessages"])
     return health
+
+
+def environment_health(
+    aws: EnvironmentAws,
+    config: EnvironmentConfig,
+    *,
+    window: dt.timedelta,
+    stuck_after: dt.timedelta,
+) -> Health:
+    """``read_health`` for a deployed environment, its names derived as its stacks derive them."""
+    exports = aws.deployed_exports(config, "pipeline/state_machine_arn")
+    now = dt.datetime.now(dt.UTC)
+    return read_health(
+        cloudwatch=aws.client("cloudwatch"),
+        sfn=aws.client("stepfunctions"),
+        sqs=aws.client("sqs"),
+        alarm_suffix=f"-{config.naming.tail}",
+        state_machine=exports["pipeline/state_machine_arn"],
+        queue_url=aws.trigger_dlq_url(config),
+        since=now - window,
+        now=now,
+        stuck_after=stuck_after,
+    )

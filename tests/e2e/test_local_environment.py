@@ -20,7 +20,7 @@ from infra.local import emulator
 from infra.ops.aws import EnvironmentAws
 from infra.ops.executions import wait_for
 from infra.ops.redrive import Pipeline, reprocess
-from infra.ops.status import read_health
+from infra.ops.status import environment_health
 
 REPO_CONFIG = Path("envs/local/config.toml")
 PACKAGES = Path()  # where Pants puts runtime_package_dependencies
@@ -128,20 +128,10 @@ def test_status_reads_the_deployed_environment(
     # The names status looks for (alarm suffix, dead-letter queue) are the deployed ones.
     assert deployed.endpoint and deployed.sample_day
     config = local[0]
-    aws = EnvironmentAws(config.region, deployed.endpoint)
-    sqs = aws.client("sqs")
-    now = dt.datetime.now(dt.UTC)
-    health = read_health(
-        cloudwatch=aws.client("cloudwatch"),
-        sfn=aws.client("stepfunctions"),
-        sqs=sqs,
-        alarm_suffix=f"-{config.naming.tail}",
-        state_machine=aws.exports(config)["pipeline/state_machine_arn"],
-        queue_url=sqs.get_queue_url(QueueName=config.naming.name("trigger-dlq", kind="sqs"))[
-            "QueueUrl"
-        ],
-        since=now - dt.timedelta(hours=1),
-        now=now,
+    health = environment_health(
+        EnvironmentAws(config.region, deployed.endpoint),
+        config,
+        window=dt.timedelta(hours=1),
         stuck_after=dt.timedelta(hours=2),
     )
     assert len(health.alarms) == 14 and health.firing == []
