@@ -45,6 +45,19 @@ def ingest_id_for(bucket: str, key: str, etag: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"s3://{bucket}/{key}#{etag}"))
 
 
+def _file_key(bucket: str, key: str, etag: str) -> dict[str, str]:
+    return {"pk": f"FILE#{bucket}/{key}", "sk": f"ETAG#{etag}"}
+
+
+def _chunk_key(ingest_id: str, index: int) -> dict[str, str]:
+    return {"pk": f"INGEST#{ingest_id}", "sk": f"CHUNK#{index:05d}"}
+
+
+def _typed(key: Mapping[str, str]) -> dict[str, Any]:
+    """A key as DynamoDB attribute values."""
+    return {k: {"S": v} for k, v in key.items()}
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -88,8 +101,7 @@ class MetadataTable:
     ) -> Registration:
         ingest_id = ingest_id_for(bucket, key, etag)
         item = {
-            "pk": f"FILE#{bucket}/{key}",
-            "sk": f"ETAG#{etag}",
+            **_file_key(bucket, key, etag),
             "ingest_id": ingest_id,
             "status": REGISTERED,
             "created_at": _now(),
@@ -118,7 +130,7 @@ class MetadataTable:
         response = call_with_backoff(
             lambda: aws.dynamodb().get_item(
                 TableName=self.name,
-                Key={"pk": {"S": f"FILE#{bucket}/{key}"}, "sk": {"S": f"ETAG#{etag}"}},
+                Key=_typed(_file_key(bucket, key, etag)),
                 ConsistentRead=True,
             )
         )
@@ -126,10 +138,10 @@ class MetadataTable:
         return None if item is None else {k: _plain(v) for k, v in item.items()}
 
     def update_file(self, *, bucket: str, key: str, etag: str, values: Mapping[str, Any]) -> None:
-        self._update({"pk": f"FILE#{bucket}/{key}", "sk": f"ETAG#{etag}"}, values)
+        self._update(_file_key(bucket, key, etag), values)
 
     def put_chunk(self, *, ingest_id: str, index: int, values: Mapping[str, Any]) -> None:
-        self._update({"pk": f"INGEST#{ingest_id}", "sk": f"CHUNK#{index:05d}"}, values)
+        self._update(_chunk_key(ingest_id, index), values)
 
     def put_chunk_while_registered(
         self,
@@ -144,12 +156,10 @@ class MetadataTable:
         Chunks publish between two such writes, so the failure path, which marks the file
         FAILED before withdrawing what chunk records list, cannot miss an output."""
         bucket, key, etag = file
-        update = self._update_request(
-            {"pk": f"INGEST#{ingest_id}", "sk": f"CHUNK#{index:05d}"}, values
-        )
+        update = self._update_request(_chunk_key(ingest_id, index), values)
         check: ConditionCheckTypeDef = {
             "TableName": self.name,
-            "Key": {"pk": {"S": f"FILE#{bucket}/{key}"}, "sk": {"S": f"ETAG#{etag}"}},
+            "Key": _typed(_file_key(bucket, key, etag)),
             "ConditionExpression": "#status = :registered",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {":registered": {"S": REGISTERED}},
@@ -201,7 +211,7 @@ class MetadataTable:
         values = {**values, "updated_at": _now()}
         return {
             "TableName": self.name,
-            "Key": {k: {"S": v} for k, v in key.items()},
+            "Key": _typed(key),
             "UpdateExpression": "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
             "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(values)},
             "ExpressionAttributeValues": {
