@@ -43,6 +43,38 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def name_operations_in_log() -> None:
+    """One line per request: its ``X-Amz-Target`` (for the JSON APIs werkzeug says only
+    ``POST /``), status and seconds taken, and a line when the client hung up before the answer
+    (werkzeug drops those silently): what a failed deploy's AWS call needs to be traced."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    parse_request = MotoRequestHandler.parse_request
+
+    def timed_parse_request(self: MotoRequestHandler) -> bool:
+        self.received = time.monotonic()  # type: ignore[attr-defined]
+        return bool(parse_request(self))
+
+    def described(self: MotoRequestHandler) -> tuple[str, float]:
+        target = self.headers.get("X-Amz-Target", "") if self.headers else ""
+        seconds = time.monotonic() - getattr(self, "received", time.monotonic())
+        return f"{self.command} {self.path} {target}".rstrip(), seconds
+
+    def log_request(self: MotoRequestHandler, code: int | str = "-", size: int | str = "-") -> None:
+        request, seconds = described(self)
+        self.log("info", '"%s" %s %.3fs', request, code, seconds)
+
+    def connection_dropped(
+        self: MotoRequestHandler, error: BaseException, environ: object = None
+    ) -> None:
+        request, seconds = described(self)
+        self.log("error", '"%s" client hung up after %.3fs: %r', request, seconds, error)
+
+    MotoRequestHandler.parse_request = timed_parse_request  # type: ignore[method-assign,assignment]
+    MotoRequestHandler.log_request = log_request  # type: ignore[method-assign,assignment]
+    MotoRequestHandler.connection_dropped = connection_dropped  # type: ignore[method-assign,assignment]
+
+
 def serve(port: int, state_dir: Path) -> None:
     """Run moto with the pipeline's shims until SIGTERM; write DIR/emulator.json once ready."""
     port = port or _free_port()
@@ -57,6 +89,7 @@ def serve(port: int, state_dir: Path) -> None:
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     url = f"http://127.0.0.1:{port}"
     shims.install_all(HandlerRunner(endpoint=url, work_dir=state_dir / "lambda-code"))
+    name_operations_in_log()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     stopped = threading.Event()

@@ -14,6 +14,10 @@ fails once moto supports the call itself: then delete the shim.
   Step Functions execution; the sample day starts each one with the event EventBridge sends.
 - ``lambda_runs_real_handlers``: moto cannot run Lambda code without Docker; run the function's
   real handler from its deployed package and layers, in a subprocess (handler_runner).
+- ``dynamodb_missing_table_named``: moto answers a call on a missing table "Requested resource
+  not found"; AWS adds ": Table: <name> not found", and the AWS provider counts a DeleteTable
+  answered so as done (the table is gone, e.g. a retried DeleteTable whose first answer was
+  lost). Without the name a destroy fails on a table that no longer exists.
 """
 
 from __future__ import annotations
@@ -82,8 +86,26 @@ def lambda_runs_real_handlers(invoke: Invoker) -> None:
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
 
 
+def dynamodb_missing_table_named() -> None:
+    from moto.dynamodb.exceptions import ResourceNotFoundException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    find_table = DynamoDBBackend.get_table
+
+    def get_table(self: DynamoDBBackend, table_name: str) -> Any:
+        try:
+            return find_table(self, table_name)
+        except ResourceNotFoundException as missing:
+            if "Table:" in missing.message:
+                raise
+            raise ResourceNotFoundException(table_name=table_name) from None
+
+    DynamoDBBackend.get_table = get_table  # type: ignore[method-assign]
+
+
 def install_all(invoke: Invoker) -> None:
     sfn_validate_definition()
     sfn_list_versions()
     s3_policy_conditions()
+    dynamodb_missing_table_named()
     lambda_runs_real_handlers(invoke)

@@ -48,9 +48,11 @@ def unpatched() -> Iterator[None]:
         StepFunctionResponse.__dict__.get("list_state_machine_versions"),
         LambdaFunction._invoke_lambda,
     )
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.s3.models import FakeBucket
 
     saved_permission = FakeBucket.get_permission
+    saved_get_table = DynamoDBBackend.get_table
     yield
     for name, original in zip(
         ("validate_state_machine_definition", "list_state_machine_versions"), saved[:2], strict=True
@@ -59,6 +61,7 @@ def unpatched() -> Iterator[None]:
             delattr(StepFunctionResponse, name)
     LambdaFunction._invoke_lambda = saved[2]  # type: ignore[method-assign]
     FakeBucket.get_permission = saved_permission  # type: ignore[method-assign]
+    DynamoDBBackend.get_table = saved_get_table  # type: ignore[method-assign]
 
 
 def test_moto_still_lacks_validate_state_machine_definition(aws: None, unpatched: None) -> None:
@@ -94,6 +97,20 @@ def test_moto_still_denies_everything_under_a_tls_only_policy(aws: None, unpatch
         bucket.get_permission("s3:PutObject", "arn:aws:s3:::b-local-x/k")
         == PermissionResult.NEUTRAL
     )
+
+
+def _delete_missing_table() -> str:
+    with pytest.raises(ClientError) as raised:
+        boto3.client("dynamodb", region_name=REGION).delete_table(TableName="t-local-x")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    return str(raised.value.response["Error"]["Message"])
+
+
+def test_moto_still_leaves_the_table_out_of_not_found(aws: None, unpatched: None) -> None:
+    """The AWS provider ignores a DeleteTable answered "...: Table: <name> not found" only."""
+    assert _delete_missing_table() == "Requested resource not found"  # the gap
+    shims.dynamodb_missing_table_named()
+    assert _delete_missing_table() == "Requested resource not found: Table: t-local-x not found"
 
 
 def test_lambda_shim_routes_invocations_to_the_runner(aws: None, unpatched: None) -> None:
