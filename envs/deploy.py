@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(
             f"[red]{error.result.stack} failed[/red]; earlier stacks stay recorded, re-run to resume.\n{error.result.error}"
         )
+        for note in getattr(error, "__notes__", []):
+            console.print(note, markup=False, highlight=False)
         return 1
     except (ConfigError, FileNotFoundError, ValueError, TerraformError, RuntimeError) as error:
         console.print(f"[red]{args.command} failed:[/red] {error}")

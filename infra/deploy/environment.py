@@ -10,7 +10,13 @@ from pathlib import Path
 
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import EnvironmentConfig
-from infra.deploy.orchestrator import Progress, StackResult, deploy_stacks, destroy_stacks
+from infra.deploy.orchestrator import (
+    DeployFailed,
+    Progress,
+    StackResult,
+    deploy_stacks,
+    destroy_stacks,
+)
 from infra.deploy.record import DeployRecord, FileRecord, S3Record
 from infra.local.sample_day import SampleDayReport, run_sample_day
 from infra.stacks.pipeline_stack import Packages
@@ -74,22 +80,27 @@ def run_environment(
     terraform = Terraform.configured(state_dir / "terraform")
     record = record_for(config, state_dir)
     step = time.perf_counter()
-    if command == "destroy":
-        outcome.results = destroy_stacks(
-            synth_dir, STACK_ORDER, terraform=terraform, record=record, progress=progress
-        )
-        if config.environment == "local" and stop_emulator:
-            emulator.stop(state_dir)
-    else:
-        outcome.results = deploy_stacks(
-            synth_dir,
-            STACK_ORDER,
-            terraform=terraform,
-            record=record,
-            apply=command == "deploy",
-            force=force,
-            progress=progress,
-        )
+    try:
+        if command == "destroy":
+            outcome.results = destroy_stacks(
+                synth_dir, STACK_ORDER, terraform=terraform, record=record, progress=progress
+            )
+        else:
+            outcome.results = deploy_stacks(
+                synth_dir,
+                STACK_ORDER,
+                terraform=terraform,
+                record=record,
+                apply=command == "deploy",
+                force=force,
+                progress=progress,
+            )
+    except DeployFailed as failure:
+        if config.environment == "local":
+            failure.add_note(emulator.recent_calls(state_dir))
+        raise
+    if command == "destroy" and config.environment == "local" and stop_emulator:
+        emulator.stop(state_dir)
     outcome.timings["terraform"] = time.perf_counter() - step
     if command == "deploy" and sample_day and outcome.endpoint:
         outcome.sample_day = run_sample_day(outcome.endpoint, config)

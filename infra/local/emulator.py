@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 INFO_FILE = "emulator.json"
+LOG_FILE = "emulator.log"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,17 @@ def serve(port: int, state_dir: Path) -> None:
     server.stop()
 
 
+def recent_calls(state_dir: Path, count: int = 20) -> str:
+    """The log's last ``count`` lines: the calls that led up to a failure, for its report."""
+    log = state_dir / LOG_FILE
+    if not log.is_file():
+        return f"(no emulator log at {log})"
+    with log.open("rb") as handle:
+        handle.seek(max(0, log.stat().st_size - 200 * count))
+        lines = handle.read().decode(errors="replace").splitlines()[-count:]
+    return f"the emulator's last {len(lines)} calls ({log}):\n" + "\n".join(lines)
+
+
 def running(state_dir: Path) -> Emulator | None:
     info = state_dir / INFO_FILE
     if not info.is_file():
@@ -116,7 +128,7 @@ def start(state_dir: Path, *, timeout_s: float = 60.0) -> Emulator:
         return existing
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / INFO_FILE).unlink(missing_ok=True)
-    log = (state_dir / "emulator.log").open("ab")
+    log = (state_dir / LOG_FILE).open("ab")
     process = subprocess.Popen(  # - this interpreter, our own module
         [sys.executable, "-m", "infra.local.emulator", "serve", "--state-dir", str(state_dir)],
         stdout=log,
@@ -127,7 +139,7 @@ def start(state_dir: Path, *, timeout_s: float = 60.0) -> Emulator:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"the local AWS emulator exited ({process.returncode}): see {state_dir / 'emulator.log'}"
+                f"the local AWS emulator exited ({process.returncode}): see {state_dir / LOG_FILE}"
             )
         emulator = running(state_dir)
         if emulator:
@@ -135,7 +147,7 @@ def start(state_dir: Path, *, timeout_s: float = 60.0) -> Emulator:
         time.sleep(0.2)  # polling the emulator's readiness file and health endpoint
     process.terminate()
     raise RuntimeError(
-        f"the local AWS emulator did not start within {timeout_s:.0f} s: see {state_dir / 'emulator.log'}"
+        f"the local AWS emulator did not start within {timeout_s:.0f} s: see {state_dir / LOG_FILE}"
     )
 
 
