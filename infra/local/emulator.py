@@ -1,4 +1,5 @@
-"""The local AWS emulator: moto's server in a background process of our own, with the shims.
+"""The local AWS emulator: moto's application in a background process of our own, with the
+shims (shims.py) and our layers in front of it (middleware.py).
 
     python -m infra.local.emulator serve --port 0 --state-dir DIR    (started by the deploy tool)
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import socket
@@ -20,9 +22,16 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from infra.local.middleware import AnsweredRetries, CallLog, describe
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
 
 INFO_FILE = "emulator.json"
 LOG_FILE = "emulator.log"
+LOG = logging.getLogger("emulator")
 
 
 @dataclass(frozen=True)
@@ -44,36 +53,29 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def name_operations_in_log() -> None:
-    """One line per request: its ``X-Amz-Target`` (for the JSON APIs werkzeug says only
-    ``POST /``), status and seconds taken, and a line when the client hung up before the answer
-    (werkzeug drops those silently): what a failed deploy's AWS call needs to be traced."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
+def wsgi_server(port: int) -> BaseWSGIServer:
+    """moto's application behind our layers (infra/local/middleware.py) on werkzeug's threaded
+    server, as moto's own ThreadedMotoServer runs it; a client that hangs up before its answer
+    is logged (werkzeug drops those silently)."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
-    parse_request = MotoRequestHandler.parse_request
+    class Handler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """CallLog logs each call, with more than werkzeug knows."""
 
-    def timed_parse_request(self: MotoRequestHandler) -> bool:
-        self.received = time.monotonic()  # type: ignore[attr-defined]
-        return bool(parse_request(self))
+        def connection_dropped(
+            self, error: BaseException, environ: dict[str, Any] | None = None
+        ) -> None:
+            call = describe(environ) if environ else self.requestline
+            LOG.error('"%s" client hung up before its answer: %r', call, error)
 
-    def described(self: MotoRequestHandler) -> tuple[str, float]:
-        target = self.headers.get("X-Amz-Target", "") if self.headers else ""
-        seconds = time.monotonic() - getattr(self, "received", time.monotonic())
-        return f"{self.command} {self.path} {target}".rstrip(), seconds
-
-    def log_request(self: MotoRequestHandler, code: int | str = "-", size: int | str = "-") -> None:
-        request, seconds = described(self)
-        self.log("info", '"%s" %s %.3fs', request, code, seconds)
-
-    def connection_dropped(
-        self: MotoRequestHandler, error: BaseException, environ: object = None
-    ) -> None:
-        request, seconds = described(self)
-        self.log("error", '"%s" client hung up after %.3fs: %r', request, seconds, error)
-
-    MotoRequestHandler.parse_request = timed_parse_request  # type: ignore[method-assign,assignment]
-    MotoRequestHandler.log_request = log_request  # type: ignore[method-assign,assignment]
-    MotoRequestHandler.connection_dropped = connection_dropped  # type: ignore[method-assign,assignment]
+    app = CallLog(AnsweredRetries(DomainDispatcherApplication(create_backend_app), LOG), LOG)
+    return make_server("127.0.0.1", port, app, threaded=True, request_handler=Handler)
 
 
 def serve(port: int, state_dir: Path) -> None:
@@ -82,7 +84,6 @@ def serve(port: int, state_dir: Path) -> None:
     os.environ["MOTO_PORT"] = str(port)  # Step Functions tasks call back into this server
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # AWS-managed policies can be attached
     from moto.core.config import default_user_config
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     from infra.local import shims
     from infra.local.handler_runner import HandlerRunner
@@ -90,15 +91,15 @@ def serve(port: int, state_dir: Path) -> None:
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     url = f"http://127.0.0.1:{port}"
     shims.install_all(HandlerRunner(endpoint=url, work_dir=state_dir / "lambda-code"))
-    name_operations_in_log()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    server = wsgi_server(port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     (state_dir / INFO_FILE).write_text(json.dumps({"url": url, "pid": os.getpid()}))
     stopped.wait()
-    server.stop()
+    server.shutdown()
 
 
 def recent_calls(state_dir: Path, count: int = 20) -> str:
