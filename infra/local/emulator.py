@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 INFO_FILE = "emulator.json"
 LOG_FILE = "emulator.log"
+PREVIOUS_LOG_FILE = "emulator.previous.log"
 LOG = logging.getLogger("emulator")
 
 
@@ -122,6 +123,14 @@ def running(state_dir: Path) -> Emulator | None:
     return emulator if emulator.healthy() else None
 
 
+def fresh_log(state_dir: Path) -> Path:
+    """A new emulator's log; the one before it is kept beside it as PREVIOUS_LOG_FILE."""
+    log = state_dir / LOG_FILE
+    if log.is_file():
+        log.replace(state_dir / PREVIOUS_LOG_FILE)
+    return log
+
+
 def start(state_dir: Path, *, timeout_s: float = 60.0) -> Emulator:
     """A running emulator for ``state_dir``: the existing one, or a new detached one."""
     existing = running(state_dir)
@@ -129,7 +138,7 @@ def start(state_dir: Path, *, timeout_s: float = 60.0) -> Emulator:
         return existing
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / INFO_FILE).unlink(missing_ok=True)
-    log = (state_dir / LOG_FILE).open("ab")
+    log = fresh_log(state_dir).open("ab")
     process = subprocess.Popen(  # - this interpreter, our own module
         [sys.executable, "-m", "infra.local.emulator", "serve", "--state-dir", str(state_dir)],
         stdout=log,

@@ -93,3 +93,10 @@ def test_recent_calls_are_the_last_lines_of_the_log(tmp_path: Path) -> None:
 
 def test_recent_calls_say_when_there_is_no_log(tmp_path: Path) -> None:
     assert "no emulator log" in emulator.recent_calls(tmp_path)
+
+
+def test_a_new_emulator_starts_a_new_log_and_keeps_the_last(tmp_path: Path) -> None:
+    (tmp_path / emulator.LOG_FILE).write_text("the last emulator's calls\n")
+    log = emulator.fresh_log(tmp_path)
+    assert not log.exists()
+    assert (tmp_path / emulator.PREVIOUS_LOG_FILE).read_text() == "the last emulator's calls\n"
