@@ -29,6 +29,7 @@ from infra.config import EnvironmentConfig
 from infra.ops.aws import EnvironmentAws
 from infra.ops.events import is_object_created, object_created_event
 from infra.ops.executions import start_execution
+from pipeline_shared.keys import file_key, typed
 
 RAW_PREFIX = "raw/"
 VISIBILITY_S = 300  # a received dead letter stays hidden this long unless deleted
@@ -141,7 +142,7 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
 def _file_status(pipeline: Pipeline, key: str, etag: str) -> str | None:
     item = pipeline.dynamodb.get_item(
         TableName=pipeline.metadata_table,
-        Key={"pk": {"S": f"FILE#{pipeline.raw_bucket}/{key}"}, "sk": {"S": f"ETAG#{etag}"}},
+        Key=typed(file_key(pipeline.raw_bucket, key, etag)),
         ConsistentRead=True,
     ).get("Item")
     return None if item is None else str(item["status"]["S"])

@@ -1,8 +1,6 @@
 """The DynamoDB metadata table: one item per file version and one per chunk.
 
-Keys (single-table design, documented in docs/data-contract.md):
-- file:  pk = ``FILE#<bucket>/<key>``, sk = ``ETAG#<etag>``
-- chunk: pk = ``INGEST#<ingest_id>``, sk = ``CHUNK#<index:05d>``
+Keys: pipeline_shared.keys (single-table design, documented in docs/data-contract.md).
 
 Registration is a conditional write, so a replayed event cannot register a file twice; a file
 whose earlier run failed may be registered again (that is how it is retried).
@@ -21,6 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from pipeline_shared import aws
+from pipeline_shared.keys import chunk_key, chunks_partition, file_key, typed
 from pipeline_shared.retry import call_with_backoff, is_transient
 
 if TYPE_CHECKING:
@@ -43,19 +42,6 @@ class RunEnded(RuntimeError):
 def ingest_id_for(bucket: str, key: str, etag: str) -> str:
     """Deterministic: retries of the same file version compute the same id."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"s3://{bucket}/{key}#{etag}"))
-
-
-def _file_key(bucket: str, key: str, etag: str) -> dict[str, str]:
-    return {"pk": f"FILE#{bucket}/{key}", "sk": f"ETAG#{etag}"}
-
-
-def _chunk_key(ingest_id: str, index: int) -> dict[str, str]:
-    return {"pk": f"INGEST#{ingest_id}", "sk": f"CHUNK#{index:05d}"}
-
-
-def _typed(key: Mapping[str, str]) -> dict[str, Any]:
-    """A key as DynamoDB attribute values."""
-    return {k: {"S": v} for k, v in key.items()}
 
 
 def _now() -> str:
@@ -101,7 +87,7 @@ class MetadataTable:
     ) -> Registration:
         ingest_id = ingest_id_for(bucket, key, etag)
         item = {
-            **_file_key(bucket, key, etag),
+            **file_key(bucket, key, etag),
             "ingest_id": ingest_id,
             "status": REGISTERED,
             "created_at": _now(),
@@ -130,7 +116,7 @@ class MetadataTable:
         response = call_with_backoff(
             lambda: aws.dynamodb().get_item(
                 TableName=self.name,
-                Key=_typed(_file_key(bucket, key, etag)),
+                Key=typed(file_key(bucket, key, etag)),
                 ConsistentRead=True,
             )
         )
@@ -138,10 +124,10 @@ class MetadataTable:
         return None if item is None else {k: _plain(v) for k, v in item.items()}
 
     def update_file(self, *, bucket: str, key: str, etag: str, values: Mapping[str, Any]) -> None:
-        self._update(_file_key(bucket, key, etag), values)
+        self._update(file_key(bucket, key, etag), values)
 
     def put_chunk(self, *, ingest_id: str, index: int, values: Mapping[str, Any]) -> None:
-        self._update(_chunk_key(ingest_id, index), values)
+        self._update(chunk_key(ingest_id, index), values)
 
     def put_chunk_while_registered(
         self,
@@ -156,10 +142,10 @@ class MetadataTable:
         Chunks publish between two such writes, so the failure path, which marks the file
         FAILED before withdrawing what chunk records list, cannot miss an output."""
         bucket, key, etag = file
-        update = self._update_request(_chunk_key(ingest_id, index), values)
+        update = self._update_request(chunk_key(ingest_id, index), values)
         check: ConditionCheckTypeDef = {
             "TableName": self.name,
-            "Key": _typed(_file_key(bucket, key, etag)),
+            "Key": typed(file_key(bucket, key, etag)),
             "ConditionExpression": "#status = :registered",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {":registered": {"S": REGISTERED}},
@@ -190,7 +176,7 @@ class MetadataTable:
             "TableName": self.name,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :chunk)",
             "ExpressionAttributeValues": {
-                ":pk": {"S": f"INGEST#{ingest_id}"},
+                ":pk": {"S": chunks_partition(ingest_id)},
                 ":chunk": {"S": "CHUNK#"},
             },
             "ConsistentRead": True,
@@ -211,7 +197,7 @@ class MetadataTable:
         values = {**values, "updated_at": _now()}
         return {
             "TableName": self.name,
-            "Key": _typed(key),
+            "Key": typed(key),
             "UpdateExpression": "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
             "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(values)},
             "ExpressionAttributeValues": {
