@@ -65,21 +65,22 @@ class AnsweredRetries:
     An SDK retries a call whose answer it did not get (a connection that broke after the
     emulator answered) under the same ``amz-sdk-invocation-id``. Run a second time, a create
     answers "already exists" and a delete "not found", and the deploy fails over a call that
-    succeeded. Only answers to calls that change something (not GET or HEAD) are kept, up to
-    ``max_answers`` of at most ``max_body`` bytes each; a retry after an error runs again, as
-    the SDK meant it to."""
+    succeeded. Only answers to calls that change something (not GET or HEAD) are kept: the
+    newest, up to ``max_bytes`` in all and ``max_body`` each; a retry after an error runs
+    again, as the SDK meant it to."""
 
     def __init__(
         self,
         app: App,
         logger: logging.Logger,
         *,
-        max_answers: int = 2000,
+        max_bytes: int = 64 << 20,
         max_body: int = 1 << 20,
     ) -> None:
         self.app, self.logger = app, logger
-        self.max_answers, self.max_body = max_answers, max_body
+        self.max_bytes, self.max_body = max_bytes, max_body
         self._answers: OrderedDict[str, tuple[str, list[tuple[str, str]], bytes]] = OrderedDict()
+        self._kept_bytes = 0
         self._lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -113,6 +114,7 @@ class AnsweredRetries:
         if captured and captured[-1][0].startswith("2") and len(body) <= self.max_body:
             with self._lock:
                 self._answers[invocation] = (*captured[-1], body)
-                while len(self._answers) > self.max_answers:
-                    self._answers.popitem(last=False)
+                self._kept_bytes += len(body)
+                while self._kept_bytes > self.max_bytes:
+                    self._kept_bytes -= len(self._answers.popitem(last=False)[1][2])
         return [body]

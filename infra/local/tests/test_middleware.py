@@ -62,7 +62,7 @@ def test_reads_other_calls_and_calls_without_an_id_always_run() -> None:
 
 def test_only_the_newest_answers_are_kept() -> None:
     backend = Backend("200 OK")
-    app = AnsweredRetries(backend, LOG, max_answers=1)
+    app = AnsweredRetries(backend, LOG, max_bytes=len(b"answer 1"))  # room for one
     _call(app, invocation="a")
     _call(app, invocation="b")
     _call(app, invocation="b", attempt=2)  # "b" is kept: answered
