@@ -109,7 +109,7 @@ def recent_calls(state_dir: Path, count: int = 20) -> str:
     if not log.is_file():
         return f"(no emulator log at {log})"
     with log.open("rb") as handle:
-        handle.seek(max(0, log.stat().st_size - 200 * count))
+        handle.seek(max(0, log.stat().st_size - 400 * count))  # S3 paths make long lines
         lines = handle.read().decode(errors="replace").splitlines()[-count:]
     return f"the emulator's last {len(lines)} calls ({log}):\n" + "\n".join(lines)
 
