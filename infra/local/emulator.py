@@ -42,7 +42,8 @@ class Emulator:
 
     def healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2):
+            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2) as response:
+                response.read()  # all of it: a connection closed with an answer unread is reset
                 return True
         except OSError:
             return False
@@ -56,8 +57,9 @@ def _free_port() -> int:
 
 def wsgi_server(port: int) -> BaseWSGIServer:
     """moto's application behind our layers (infra/local/middleware.py) on werkzeug's threaded
-    server, as moto's own ThreadedMotoServer runs it; a client that hangs up before its answer
-    is logged (werkzeug drops those silently)."""
+    server, as moto's own ThreadedMotoServer runs it; a connection the client drops (before the
+    answer, or leaving part of it unread: a range read that moves on) is logged, where werkzeug
+    says nothing."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -72,8 +74,8 @@ def wsgi_server(port: int) -> BaseWSGIServer:
         def connection_dropped(
             self, error: BaseException, environ: dict[str, Any] | None = None
         ) -> None:
-            call = describe(environ) if environ else self.requestline
-            LOG.error('"%s" client hung up before its answer: %r', call, error)
+            call = describe(environ) if environ else getattr(self, "requestline", "")
+            LOG.info('"%s" the client dropped the connection: %r', call, error)
 
     app = CallLog(AnsweredRetries(DomainDispatcherApplication(create_backend_app), LOG), LOG)
     return make_server("127.0.0.1", port, app, threaded=True, request_handler=Handler)
