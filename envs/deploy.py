@@ -25,6 +25,7 @@ from infra.deploy.environment import Outcome, run_environment
 from infra.deploy.orchestrator import DeployFailed, StackResult
 from infra.deploy.packaging import build_packages
 from infra.deploy.record import state_dir_for
+from infra.local import emulator
 from infra.local.sample_day import SampleDayReport
 from infra.terraform import TerraformError
 
@@ -125,6 +126,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if outcome.endpoint:
         console.print(f"local AWS emulator: {outcome.endpoint}")
+        failed_calls = emulator.server_errors(state_dir_for(config))
+        if failed_calls:
+            console.print(
+                f"[yellow]the emulator failed {len(failed_calls)} call(s) with a 5xx "
+                "(retried away or not); the first:[/yellow]"
+            )
+            console.print("\n".join(failed_calls[:5]), markup=False, highlight=False)
     console.print(results_table(outcome.results, timings | outcome.timings))
     if outcome.sample_day is not None:
         print_sample_day(outcome.sample_day)

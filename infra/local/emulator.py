@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -114,6 +115,17 @@ def recent_calls(state_dir: Path, count: int = 20) -> str:
         handle.seek(max(0, log.stat().st_size - 400 * count))  # S3 paths make long lines
         lines = handle.read().decode(errors="replace").splitlines()[-count:]
     return f"the emulator's last {len(lines)} calls ({log}):\n" + "\n".join(lines)
+
+
+_SERVER_ERROR = re.compile(r'" 5\d\d [\d.]+s$')
+
+
+def server_errors(state_dir: Path) -> list[str]:
+    """The calls this emulator answered with a 5xx: moto failing on something, which an SDK may
+    have retried away unseen (a deploy that succeeds can still hide one)."""
+    log = state_dir / LOG_FILE
+    lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
+    return [line for line in lines if _SERVER_ERROR.search(line)]
 
 
 def running(state_dir: Path) -> Emulator | None:

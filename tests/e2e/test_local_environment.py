@@ -139,6 +139,15 @@ def test_status_reads_the_deployed_environment(
     assert health.problems == [] and health.dead_letters == 0 and health.healthy
 
 
+def test_the_emulator_answered_no_call_with_a_server_error(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    """Deploy, sample day, re-drive and status: moto failed on nothing, even where an SDK's
+    retry would have hidden it."""
+    assert deployed.endpoint
+    assert emulator.server_errors(local[2]) == []
+
+
 def test_redeploy_without_changes_applies_nothing(
     deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
 ) -> None:

@@ -100,3 +100,14 @@ def test_a_new_emulator_starts_a_new_log_and_keeps_the_last(tmp_path: Path) -> N
     log = emulator.fresh_log(tmp_path)
     assert not log.exists()
     assert (tmp_path / emulator.PREVIOUS_LOG_FILE).read_text() == "the last emulator's calls\n"
+
+
+def test_server_errors_are_the_calls_answered_5xx(tmp_path: Path) -> None:
+    lines = [
+        '2026-11-26 03:41:54,277 INFO "POST / DynamoDB_20120810.DescribeTable" 200 0.002s',
+        '2026-11-26 03:41:54,278 INFO "PUT /backup/plans/p/selections" 500 0.010s',
+        '2026-11-26 03:41:54,279 INFO "GET /b?policy=" 404 0.003s',
+        "2026-11-26 03:41:54,280 ERROR Error on request: 500 in a traceback line",
+    ]
+    (tmp_path / emulator.LOG_FILE).write_text("\n".join(lines) + "\n")
+    assert emulator.server_errors(tmp_path) == [lines[1]]
