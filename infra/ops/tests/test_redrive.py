@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from testkit.tables import create_metadata_table
 
 from infra.ops.events import is_object_created, object_created_event
 from infra.ops.executions import start_execution, wait_for
@@ -95,18 +96,7 @@ def aws(aws_credentials: None) -> Iterator[Aws]:
     with mock_aws():
         s3, dynamodb, sqs = (boto3.client(s) for s in ("s3", "dynamodb", "sqs"))
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_metadata_table(dynamodb, TABLE)
         finalize = Finalize(dynamodb)
         pipeline = Pipeline(
             s3=s3,

@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from pipeline_shared import aws
 from testkit.credentials import REGION, aws_credentials
+from testkit.tables import create_metadata_table
 
 __all__ = ["REGION", "Resources", "aws_credentials", "inject_errors", "pipeline_aws"]
 
@@ -53,17 +54,8 @@ def pipeline_aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iter
             s3.create_bucket(
                 Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-east-2"}
             )
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=resources.metadata_table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
+        create_metadata_table(
+            boto3.client("dynamodb", region_name=REGION), resources.metadata_table
         )
         topic = boto3.client("sns", region_name=REGION).create_topic(Name="alerts-test-t1")[
             "TopicArn"
