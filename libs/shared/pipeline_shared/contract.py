@@ -47,6 +47,14 @@ CURRENCY_MINOR_UNITS: dict[str, int] = {
 }
 MAX_AMOUNT_SCALE = max(CURRENCY_MINOR_UNITS.values())
 
+# ISO 4217 List One codes whose minor unit is "N.A.": precious metals (XAG XAU XPD XPT), bond
+# market and settlement units (XBA XBB XBC XBD XDR XSU XUA), the testing code (XTS) and "no
+# currency" (XXX). They are ISO 4217 codes but not currencies of payment: an amount in them
+# has no defined number of decimals, so rows that use one are rejected (with their own reason).
+CODES_WITHOUT_MINOR_UNIT: frozenset[str] = frozenset(
+    "XAG XAU XBA XBB XBC XBD XDR XPD XPT XSU XTS XUA XXX".split()
+)
+
 # ISO 3166-1 alpha-2.
 COUNTRIES: frozenset[str] = frozenset(
     """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ

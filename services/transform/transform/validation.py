@@ -12,15 +12,38 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline_shared.contract import CHANNELS, COUNTRIES, CURRENCY_MINOR_UNITS, MAX_AMOUNT_SCALE
+from pipeline_shared.contract import (
+    CHANNELS,
+    CODES_WITHOUT_MINOR_UNIT,
+    COUNTRIES,
+    CURRENCY_MINOR_UNITS,
+    MAX_AMOUNT_SCALE,
+    REQUIRED_COLUMNS,
+)
 
 AMOUNT_TYPE = pa.decimal128(18 + MAX_AMOUNT_SCALE, MAX_AMOUNT_SCALE)
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 MCC_PATTERN = r"^\d{4}$"
-AMOUNT_PATTERN = r"^[+-]?\d{1,18}(\.\d{1,18})?$"
-_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|[+-]\d{2}:?\d{2})$"
+# At most 18 significant integer digits (any number of leading zeros: Arrow's cast skips them).
+AMOUNT_PATTERN = r"^[+-]?0*\d{1,18}(\.\d+)?$"
+# +HH:MM, -HH:MM, +HHMM or -HHMM with HH 00-23 and MM 00-59 (Arrow's cast rejects the others).
+OFFSET_PATTERN = r"[+-]([01]\d|2[0-3]):?[0-5]\d"
+_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|z|" + OFFSET_PATTERN + r")$"
+_WALL_CLOCK = "%Y-%m-%dT%H:%M:%S"
+# The UTC instants Python (and Parquet readers) can hold as a date: years 0001-9999.
+_FIRST_INSTANT = pa.scalar(dt.datetime(1, 1, 1, tzinfo=dt.UTC), TIMESTAMP_TYPE)
+_LAST_INSTANT = pa.scalar(
+    dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC), TIMESTAMP_TYPE
+)
+
+NOT_UTF8 = "{column}: not valid UTF-8"
+NO_MINOR_UNIT = (
+    "currency: ISO 4217 code without a minor unit (metal, fund or test code), "
+    "not a currency of payment"
+)
+OUTSIDE_YEARS = "timestamp: outside years 0001-9999 in UTC"
 
 CURRENCY_CODES = pa.array(sorted(CURRENCY_MINOR_UNITS))
 CURRENCY_UNITS = pa.array(
@@ -28,6 +51,8 @@ CURRENCY_UNITS = pa.array(
 )
 _COUNTRIES = pa.array(sorted(COUNTRIES))
 _CHANNELS = pa.array(sorted(CHANNELS))
+_CODES_WITHOUT_MINOR_UNIT = pa.array(sorted(CODES_WITHOUT_MINOR_UNIT))
+_REQUIRED = frozenset(REQUIRED_COLUMNS)
 
 OUTPUT_SCHEMA = pa.schema(
     [
@@ -54,22 +79,44 @@ class ValidatedBatch:
     reasons: list[list[str]]  # one list per bad row, in row order
 
 
+def extra_columns(batch: pa.RecordBatch) -> list[str]:
+    """The header's columns the contract does not name: checked for UTF-8, then dropped."""
+    return [name for name in batch.schema.names if name not in _REQUIRED]
+
+
+def as_utf8(column: pa.Array) -> tuple[pa.Array, pa.BooleanArray | None]:
+    """A binary column as strings, and which cells are not valid UTF-8 (those become null).
+
+    One cast when every cell is valid (the mask is then None); row by row only when not."""
+    try:
+        return column.cast(pa.string()), None
+    except pa.ArrowInvalid:
+        pass
+    invalid = []
+    for value in column.to_pylist():
+        try:
+            if value is not None:
+                value.decode("utf-8")
+            invalid.append(False)
+        except UnicodeDecodeError:
+            invalid.append(True)
+    mask = pa.array(invalid, pa.bool_())
+    return pc.if_else(mask, pa.scalar(None, pa.binary()), column).cast(pa.string()), mask
+
+
 def _utf8(column: pa.Array, name: str, problems: list[tuple[str, pa.Array]]) -> pa.Array:
     """Binary column to string; cells with invalid UTF-8 become null and are reported."""
-    try:
-        return column.cast(pa.string())
-    except pa.ArrowInvalid:
-        invalid = []
-        for value in column.to_pylist():
-            try:
-                if value is not None:
-                    value.decode("utf-8")
-                invalid.append(False)
-            except UnicodeDecodeError:
-                invalid.append(True)
-        mask = pa.array(invalid)
-        problems.append((f"{name}: not valid UTF-8", mask))
-        return pc.if_else(mask, pa.scalar(None, pa.binary()), column).cast(pa.string())
+    text, invalid = as_utf8(column)
+    if invalid is not None:
+        problems.append((NOT_UTF8.format(column=name), invalid))
+    return text
+
+
+def in_year_range(timestamp: pa.Array) -> pa.BooleanArray:
+    """Whether each UTC timestamp falls in years 0001-9999 (null stays null)."""
+    return pc.and_(
+        pc.greater_equal(timestamp, _FIRST_INSTANT), pc.less_equal(timestamp, _LAST_INSTANT)
+    )
 
 
 def parse_timestamps(text: pa.Array) -> pa.Array:
@@ -80,20 +127,22 @@ def parse_timestamps(text: pa.Array) -> pa.Array:
     except pa.ArrowInvalid:
         pass
     wall_clock = pc.replace_substring(pc.utf8_slice_codeunits(text, 0, 19), " ", "T")
-    real = pc.is_valid(pc.strptime(wall_clock, "%Y-%m-%dT%H:%M:%S", "s", error_is_null=True))
+    # Arrow's strptime rolls a day past the month's end (02-30) or a second 60 over into the
+    # next month or minute: a real date and time is one that reads back as written.
+    parsed = pc.strptime(wall_clock, _WALL_CLOCK, "s", error_is_null=True)
+    real = pc.fill_null(pc.equal(pc.strftime(parsed, _WALL_CLOCK), wall_clock), False)
     candidates = pc.if_else(real, text, pa.scalar(None, pa.string()))
     try:
         return candidates.cast(TIMESTAMP_TYPE)
-    except pa.ArrowInvalid:  # a value strptime let through (rare): settle it row by row
-        parsed = []
-        for value in candidates.to_pylist():
-            try:
-                parsed.append(
-                    None if value is None else dt.datetime.fromisoformat(value).astimezone(dt.UTC)
-                )
-            except ValueError:
-                parsed.append(None)
-        return pa.array(parsed, TIMESTAMP_TYPE)
+    except pa.ArrowInvalid:  # not expected; settle it row by row with the same cast
+        return pa.array([_cast_one(value) for value in candidates], TIMESTAMP_TYPE)
+
+
+def _cast_one(value: pa.Scalar) -> pa.Scalar:
+    try:
+        return value.cast(TIMESTAMP_TYPE)
+    except pa.ArrowInvalid:
+        return pa.scalar(None, TIMESTAMP_TYPE)
 
 
 def amount_decimals(amount: pa.Array) -> pa.Array:
@@ -109,7 +158,7 @@ def validate(batch: pa.RecordBatch) -> ValidatedBatch:
     problems: list[tuple[str, pa.Array]] = []
 
     def text(name: str) -> pa.Array:
-        return pc.utf8_trim_whitespace(_utf8(batch.column(name), name, problems))
+        return pc.ascii_trim_whitespace(_utf8(batch.column(name), name, problems))
 
     def rule(message: str, ok: pa.Array) -> None:
         problems.append((message, pc.invert(pc.fill_null(ok, False))))
@@ -119,8 +168,9 @@ def validate(batch: pa.RecordBatch) -> ValidatedBatch:
     # A lower-case "z" suffix is accepted; Arrow's cast reads only "Z".
     raw_timestamp = pc.replace_substring(text("timestamp"), "z", "Z")
     raw_amount = text("amount")
-    currency, country = pc.utf8_upper(text("currency")), pc.utf8_upper(text("country"))
-    channel, mcc = pc.utf8_upper(text("channel")), text("mcc")
+    # ASCII upper-casing: a non-ASCII letter (the long s, the dotless i) never makes a code.
+    currency, country = pc.ascii_upper(text("currency")), pc.ascii_upper(text("country"))
+    channel, mcc = pc.ascii_upper(text("channel")), text("mcc")
 
     rule(
         "transaction_id: missing or not 1-64 of [A-Za-z0-9_.:-]",
@@ -136,17 +186,26 @@ def validate(batch: pa.RecordBatch) -> ValidatedBatch:
     )
 
     timestamp_shaped = pc.fill_null(pc.match_substring_regex(raw_timestamp, _TIMESTAMP), False)
-    timestamp = parse_timestamps(
+    parsed = parse_timestamps(
         pc.if_else(timestamp_shaped, raw_timestamp, pa.scalar(None, pa.string()))
     )
     rule("timestamp: not ISO 8601 with a UTC offset or Z", timestamp_shaped)
     rule(
         "timestamp: not a real date and time",
-        pc.or_(pc.invert(timestamp_shaped), pc.is_valid(timestamp)),
+        pc.or_(pc.invert(timestamp_shaped), pc.is_valid(parsed)),
     )
+    in_range = pc.fill_null(in_year_range(parsed), True)  # null: reported above
+    rule(OUTSIDE_YEARS, in_range)
+    # Out of range, its date cannot be read back (Python's dates end at years 1 and 9999).
+    timestamp = pc.if_else(in_range, parsed, pa.scalar(None, TIMESTAMP_TYPE))
 
     currency_index = pc.index_in(currency, value_set=CURRENCY_CODES)
-    rule("currency: not an ISO 4217 code", pc.is_valid(currency_index))
+    without_minor_unit = pc.is_in(currency, value_set=_CODES_WITHOUT_MINOR_UNIT)
+    rule(NO_MINOR_UNIT, pc.invert(without_minor_unit))
+    rule(
+        "currency: not an ISO 4217 code",
+        pc.or_(pc.is_valid(currency_index), without_minor_unit),
+    )
 
     amount_shaped = pc.fill_null(pc.match_substring_regex(raw_amount, AMOUNT_PATTERN), False)
     rule("amount: not a decimal number", amount_shaped)
@@ -154,7 +213,7 @@ def validate(batch: pa.RecordBatch) -> ValidatedBatch:
     minor_units = pc.take(CURRENCY_UNITS, currency_index)
     rule(
         "amount: more decimals than the currency's minor unit",
-        pc.or_(
+        pc.or_kleene(  # Kleene: a null amount (not UTF-8) is not a decimal, not too precise
             pc.invert(amount_shaped),
             pc.less_equal(decimals, pc.fill_null(minor_units, MAX_AMOUNT_SCALE)),
         ),
@@ -165,6 +224,8 @@ def validate(batch: pa.RecordBatch) -> ValidatedBatch:
     rule(
         f"channel: not one of {', '.join(sorted(CHANNELS))}", pc.is_in(channel, value_set=_CHANNELS)
     )
+    for name in extra_columns(batch):  # dropped, but the contract wants UTF-8 in every field
+        _utf8(batch.column(name), name, problems)
 
     bad = problems[0][1]
     for _, mask in problems[1:]:
