@@ -168,8 +168,9 @@ class Map(_Guarded):
         item_selector: Mapping[str, Any],
         iterator: State,
         max_concurrency: int,
-        result_path: str,
+        result_path: str | None,
     ) -> None:
+        """``result_path=None`` discards the iterations' results (the state is unchanged)."""
         super().__init__(name)
         self._items_path, self._item_selector = items_path, dict(item_selector)
         self._iterator, self._max_concurrency, self._result_path = (
@@ -219,6 +220,23 @@ class Choice(State):
         if self._default:
             body["Default"] = self._default.name
         return body
+
+
+class Pass(State):
+    """Builds ``parameters`` from the state and places them at ``result_path`` (no InputPath:
+    the parameters and the placement both see the whole state). Amazon States Language, Pass
+    state: https://docs.aws.amazon.com/step-functions/latest/dg/state-pass.html"""
+
+    def __init__(self, name: str, *, parameters: Mapping[str, Any], result_path: str) -> None:
+        super().__init__(name)
+        self._body: dict[str, Any] = {
+            "Type": "Pass",
+            "Parameters": dict(parameters),
+            "ResultPath": result_path,
+        }
+
+    def render(self) -> dict[str, Any]:
+        return {**self._body, **self._transition()}
 
 
 class Succeed(State):

@@ -5,8 +5,10 @@ Ingest checks file layout and headers against it; transform validates every row 
 
 from __future__ import annotations
 
-import csv
 import re
+from dataclasses import dataclass
+
+from pipeline_shared.records import State, first_record, split_fields
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "transaction_id",
@@ -71,12 +73,23 @@ COUNTRIES: frozenset[str] = frozenset(
 CHANNELS: frozenset[str] = frozenset({"POS", "ECOM", "ATM", "MOTO", "RECURRING", "TRANSFER"})
 
 
+# The header record must end within the file's first 64 KiB (a byte-order mark and empty
+# lines before it count).
 MAX_HEADER_BYTES = 64 << 10
+_BOM = b"\xef\xbb\xbf"
+_NAME_SPACE = " \t\r\n\x0b\x0c"  # ASCII white space, trimmed around header names
 
 
 class FileRejected(ValueError):
     """The whole file breaks the contract (not CSV, a required column missing): nothing is
     written for it. Step Functions catches it by this name."""
+
+
+@dataclass(frozen=True)
+class Header:
+    line: bytes  # the names as one normalized CSV line, LF-terminated
+    names: list[str]
+    data_start: int  # offset in the file of the byte after the header's line end
 
 
 def missing_columns(header: list[str]) -> list[str]:
@@ -85,24 +98,39 @@ def missing_columns(header: list[str]) -> list[str]:
     return [column for column in REQUIRED_COLUMNS if column not in present]
 
 
-def parse_header(line: bytes) -> tuple[bytes, list[str]]:
-    """Check a header line against the contract.
-
-    Returns the header normalized (no byte-order mark, LF line end) and its column names.
-    """
-    if not line.strip():
-        raise FileRejected(
-            "the file is empty: a header row with the contract's columns is required"
-        )
-    if b"\x00" in line:
+def read_header(first_bytes: bytes, *, whole_file: bool) -> Header:
+    """The header of a file from its first bytes (``MAX_HEADER_BYTES + 1`` of them, or the whole
+    file when ``whole_file``), checked against the contract (docs/data-contract.md: the
+    header is the first record, after a byte-order mark and empty lines)."""
+    offset = len(_BOM) if first_bytes.startswith(_BOM) else 0
+    located = first_record(first_bytes[offset : MAX_HEADER_BYTES + 1])
+    if located is None:
+        if whole_file or len(first_bytes) <= MAX_HEADER_BYTES:
+            raise FileRejected(
+                "the file is empty: a header row with the contract's columns is required"
+            )
+        raise FileRejected(f"no header row in the first {MAX_HEADER_BYTES} bytes: only empty lines")
+    start, end, state = located
+    start, end = start + offset, end + offset
+    record = first_bytes[start:end]
+    if b"\x00" in record:
         raise FileRejected(
             "the first line contains NUL bytes: not a UTF-8 CSV text file (binary, or UTF-16?)"
         )
+    if end > MAX_HEADER_BYTES or (state is not State.RECORD and not whole_file):
+        raise FileRejected(
+            f"no complete header row in the first {min(len(first_bytes), MAX_HEADER_BYTES)} "
+            f"bytes (it must end within {MAX_HEADER_BYTES}): not a CSV header"
+        )
+    if state is State.QUOTED or any(line_end in record for line_end in (b"\n", b"\r")):
+        raise FileRejected(
+            "the header row has a line break inside a quoted column name (or an unclosed "
+            "quote): the header must be one line"
+        )
     try:
-        text = line.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
+        names = [field.decode("utf-8").strip(_NAME_SPACE) for field in split_fields(record)]
     except UnicodeDecodeError:
         raise FileRejected("the header row is not UTF-8 text: is this a CSV file?") from None
-    names = [name.strip() for name in next(csv.reader([text]), [])]
     if len(set(names)) != len(names):
         raise FileRejected(f"the header row repeats a column name: {names}")
     missing = missing_columns(names)
@@ -111,5 +139,14 @@ def parse_header(line: bytes) -> tuple[bytes, list[str]]:
         raise FileRejected(
             f"the header row lacks required column(s) {', '.join(missing)} (found: {found})"
         )
-    normalized = ",".join(f'"{n}"' if any(ch in n for ch in ',"') else n for n in names)
-    return (normalized + "\n").encode(), names
+    data_start = end + (2 if first_bytes[end : end + 2] == b"\r\n" else 1)
+    normalized = ",".join(
+        '"' + n.replace('"', '""') + '"' if any(ch in n for ch in ',"') else n for n in names
+    )
+    return Header(line=(normalized + "\n").encode(), names=names, data_start=data_start)
+
+
+def parse_header(line: bytes) -> tuple[bytes, list[str]]:
+    """A header line as ingest normalized it (chunks after the first get it from the plan)."""
+    header = read_header(line, whole_file=True)
+    return header.line, header.names

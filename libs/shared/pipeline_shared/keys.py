@@ -24,6 +24,14 @@ def chunk_key(ingest_id: str, index: int) -> dict[str, str]:
     return {"pk": chunks_partition(ingest_id), "sk": f"CHUNK#{index:05d}"}
 
 
+def chunk_index_of(sort_key: str) -> int:
+    """The chunk index a chunk record's ``sk`` holds."""
+    prefix, _, index = sort_key.partition("#")
+    if prefix != "CHUNK" or not index.isdigit():
+        raise ValueError(f"not a chunk record's sort key: {sort_key!r}")
+    return int(index)
+
+
 def typed(key: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """A key as DynamoDB attribute values."""
     return {name: {"S": value} for name, value in key.items()}

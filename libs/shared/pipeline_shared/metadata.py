@@ -169,6 +169,14 @@ class MetadataTable:
                 ) from None
             raise
 
+    def delete_chunk(self, *, ingest_id: str, index: int) -> None:
+        """Drop a chunk record: its chunk was absorbed into a regrouped one (finalize)."""
+        call_with_backoff(
+            lambda: aws.dynamodb().delete_item(
+                TableName=self.name, Key=typed(chunk_key(ingest_id, index))
+            )
+        )
+
     def chunks(self, ingest_id: str) -> list[dict[str, Any]]:
         """Every chunk record of a run, in chunk order."""
         items: list[dict[str, Any]] = []

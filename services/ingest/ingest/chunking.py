@@ -6,6 +6,9 @@ unknown, so both possibilities are tried: newline i ends a record iff the quotes
 the window, plus the unknown starting state, are even. The hypothesis whose lines parse as
 records of the header's width wins; if neither does, the cut is dropped (two chunks become one,
 which is always safe).
+
+Every cut follows an LF, and it stays a guess: finalize proves each one from what the chunks
+report, and reads the chunks around a wrong one again (pipeline_shared.chain).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import csv
 import io
 from collections.abc import Callable
 from itertools import pairwise
+
+from pipeline_shared.chain import ChunkEnd, check_tiling
 
 
 def record_start_in(window: bytes, field_count: int, *, sample_records: int = 3) -> int | None:
@@ -72,4 +77,12 @@ def plan_chunks(
             tentative = cuts[-1] + chunk_bytes
         else:
             tentative += window_bytes
-    return list(zip(cuts, [*cuts[1:], size], strict=True))
+    ranges = list(zip(cuts, [*cuts[1:], size], strict=True))
+    check_tiling(
+        [
+            ChunkEnd(index=i, start=start, end=end, end_state="", end_state_if_quoted="")
+            for i, (start, end) in enumerate(ranges)
+        ],
+        size,
+    )
+    return ranges

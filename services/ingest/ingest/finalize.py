@@ -1,4 +1,10 @@
-"""Close a run: add up the chunks' counts, prove nothing was lost, record the file's outcome."""
+"""Close a run: prove the chunk cuts were record boundaries, add up the chunks' counts, prove
+nothing was lost, record the file's outcome.
+
+Everything is read from the chunk records in the metadata table, not from the Map's results:
+the state Step Functions carries stays a few hundred bytes whatever the file (its 256 KiB
+limit), and a regrouped run (some chunks read again) is added up from what is there now.
+"""
 
 from __future__ import annotations
 
@@ -7,73 +13,202 @@ from collections.abc import Callable
 from typing import Any
 
 from ingest.cross_chunk import CrossChunkResult
+from pipeline_shared.chain import ChunkEnd, check_chain
+from pipeline_shared.keys import chunk_index_of
 from pipeline_shared.metadata import FAILED, REGISTERED, SUCCEEDED, MetadataTable
-from pipeline_shared.observability import MetricUnit, metrics
+from pipeline_shared.observability import MetricUnit, logger, metrics
+from pipeline_shared.outcomes import DUPLICATE, UNTERMINATED
 
 COUNTS = ("rows_read", "rows_written", "rows_quarantined", "duplicates", "bytes_read")
-
-
-DUPLICATE = "duplicate transaction_id (first occurrence kept)"
+RERUN = "RERUN"  # the workflow reads the regrouped chunks again, then finalizes again
+MAX_REGROUPS = 1  # a second broken chain is a bug, not a guess: the file fails
 
 
 def finalize_run(
     plan: dict[str, Any],
-    results: list[dict[str, Any]],
     *,
     table: MetadataTable,
     dedupe: Callable[[list[dict[str, Any]]], CrossChunkResult],
+    withdraw: Callable[[list[dict[str, Any]]], int],
+    max_chunk_bytes: int,
 ) -> dict[str, Any]:
-    """The run summary notify turns into a message; the file record gets the same totals."""
-    totals = {name: sum(int(r.get(name, 0)) for r in results) for name in COUNTS}
+    """The run summary notify turns into a message (or, when a cut was not a record boundary,
+    the chunks to read again); the file record gets the same totals."""
+    records = sorted(
+        (dict(r, index=chunk_index_of(str(r["sk"]))) for r in table.chunks(plan["ingest_id"])),
+        key=lambda r: int(r["index"]),
+    )
+    file_key = {"bucket": plan["bucket"], "key": plan["key"], "etag": plan["etag"]}
+    file_record = table.get_file(**file_key) or {}
+    problem = _unfinished(records)
+    chain = None
+    if problem is None:
+        chain = check_chain([ChunkEnd.of(r, int(r["index"])) for r in records], int(plan["size"]))
+        problem = chain.problem
+    if problem is None and chain is not None and chain.regroup is not None:
+        regroup = chain.regroup
+        regroups = int(file_record.get("regroups", 0))
+        too_large = [s for s in regroup.rerun if s.end - s.start > max_chunk_bytes]
+        if regroups >= MAX_REGROUPS:
+            problem = (
+                f"the chunk cuts at bytes {list(regroup.unproven_cuts)[:5]} are still not record "
+                "boundaries after the chunks were read again as one"
+            )
+        elif too_large:
+            span = too_large[0]
+            problem = (
+                f"bytes {span.start}-{span.end} hold one quoted field or record too large for "
+                f"one function ({span.end - span.start} bytes, limit {max_chunk_bytes}): the file "
+                "cannot be split; check it for an unclosed quote"
+            )
+        else:
+            return _regroup(plan, records, regroup, table=table, withdraw=withdraw)
+    if problem is not None:
+        return _failed(plan, records, problem, table=table, withdraw=withdraw)
+
+    totals, reasons, cross_chunk = add_up(records, dedupe)
+    if not balanced(totals):
+        return _failed(
+            plan,
+            records,
+            "rows read != rows written + quarantined + duplicates",
+            table=table,
+            withdraw=withdraw,
+            totals=totals,
+        )
+    table.update_file(
+        **file_key,
+        values={
+            "status": SUCCEEDED,
+            **totals,
+            "chunk_count": len(records),
+            "reasons": dict(reasons),
+            "cross_chunk_duplicates_checked": cross_chunk.checked,
+        },
+    )
+    metrics.add_metric(name="FilesSucceeded", unit=MetricUnit.Count, value=1)
+    return {
+        **_summary(plan, records, SUCCEEDED),
+        **totals,
+        "reasons": dict(reasons.most_common(10)),
+        "reason_kinds": len(reasons),
+        "unterminated_quote": bool(reasons.get(UNTERMINATED)),
+        "regrouped": int(file_record.get("regroups", 0)) > 0,
+        "cross_chunk_duplicates_checked": cross_chunk.checked,
+    }
+
+
+def add_up(
+    records: list[dict[str, Any]], dedupe: Callable[[list[dict[str, Any]]], CrossChunkResult]
+) -> tuple[dict[str, int], Counter[str], CrossChunkResult]:
+    """The file's totals and reasons from its chunk records (``index``, the counts, ``reasons``,
+    ``outputs``), after removing the ids an earlier chunk already wrote."""
+    totals = {name: sum(int(r.get(name, 0)) for r in records) for name in COUNTS}
     reasons: Counter[str] = Counter()
-    for result in results:
-        reasons.update(result.get("reasons", {}))
-    cross_chunk = dedupe(results)
+    for record in records:
+        reasons.update({str(k): int(v) for k, v in (record.get("reasons") or {}).items()})
+    cross_chunk = dedupe(
+        [
+            {
+                "chunk_index": r["index"],
+                "outputs": list(r.get("outputs") or []),
+                "rows_written": int(r.get("rows_written", 0)),
+            }
+            for r in records
+        ]
+    )
     if cross_chunk.removed:
         totals["rows_written"] -= cross_chunk.removed
         totals["duplicates"] += cross_chunk.removed
         reasons[DUPLICATE] += cross_chunk.removed
-    balanced = (
-        totals["rows_read"]
-        == totals["rows_written"] + totals["rows_quarantined"] + totals["duplicates"]
+    return totals, reasons, cross_chunk
+
+
+def balanced(totals: dict[str, int]) -> bool:
+    return totals["rows_read"] == (
+        totals["rows_written"] + totals["rows_quarantined"] + totals["duplicates"]
     )
-    complete = len(results) == len(plan.get("chunks", results))
-    status = SUCCEEDED if balanced and complete else FAILED
-    problem = None
-    if not complete:
-        problem = f"{len(results)} of {len(plan['chunks'])} chunks reported"
-    elif not balanced:
-        problem = "rows read != rows written + quarantined + duplicates"
-    table.update_file(
-        bucket=plan["bucket"],
-        key=plan["key"],
-        etag=plan["etag"],
-        values={
-            "status": status,
-            **totals,
-            "reasons": dict(reasons),
-            "cross_chunk_duplicates_checked": cross_chunk.checked,
-            **({"reason": problem} if problem else {}),
-        },
-    )
-    metrics.add_metric(
-        name="FilesSucceeded" if status == SUCCEEDED else "FilesFailed",
-        unit=MetricUnit.Count,
-        value=1,
-    )
+
+
+def _unfinished(records: list[dict[str, Any]]) -> str | None:
+    if not records:
+        return "no chunk record: the chunks never ran"
+    unfinished = [r for r in records if r.get("status") != SUCCEEDED]
+    if unfinished:
+        first = unfinished[0]
+        return f"chunk {first['index']} is {first.get('status')}, not SUCCEEDED"
+    return None
+
+
+def _summary(plan: dict[str, Any], records: list[dict[str, Any]], status: str) -> dict[str, Any]:
+    """What every summary says: bounded, whatever the file's size (no output lists)."""
     return {
         "status": status,
-        "problem": problem,
         "ingest_id": plan["ingest_id"],
         "bucket": plan["bucket"],
         "key": plan["key"],
         "source": plan["source"],
-        "chunks": len(results),
-        **totals,
-        "reasons": dict(reasons.most_common(10)),
-        "cross_chunk_duplicates_checked": cross_chunk.checked,
-        "outputs": sorted({o for r in results for o in r.get("outputs", [])}),
-        "quarantine_outputs": sorted({o for r in results for o in r.get("quarantine_outputs", [])}),
+        "chunks": len(records),
+        "output_files": sum(len(r.get("outputs") or []) for r in records),
+        "quarantine_files": sum(len(r.get("quarantine_outputs") or []) for r in records),
+    }
+
+
+def _regroup(
+    plan: dict[str, Any],
+    records: list[dict[str, Any]],
+    regroup: Any,
+    *,
+    table: MetadataTable,
+    withdraw: Callable[[list[dict[str, Any]]], int],
+) -> dict[str, Any]:
+    """Withdraw what the chunks around the unproven cuts published, drop the records of the
+    chunks they absorb, and hand the regrouped chunks back to the workflow."""
+    involved = {s.index for s in regroup.rerun} | set(regroup.superseded)
+    withdrawn = withdraw([r for r in records if r["index"] in involved])
+    for index in regroup.superseded:
+        table.delete_chunk(ingest_id=plan["ingest_id"], index=index)
+    table.update_file(
+        bucket=plan["bucket"],
+        key=plan["key"],
+        etag=plan["etag"],
+        values={"regroups": 1, "chunk_count": len(records) - len(regroup.superseded)},
+    )
+    metrics.add_metric(name="ChunksRegrouped", unit=MetricUnit.Count, value=len(involved))
+    logger.warning(
+        "chunk cuts were not record boundaries: reading the chunks around them again",
+        extra={"cuts": list(regroup.unproven_cuts)[:20], "withdrawn": withdrawn},
+    )
+    return {
+        "status": RERUN,
+        "plan": {**plan, "chunks": [span.to_dict() for span in regroup.rerun]},
+        "unproven_cuts": len(regroup.unproven_cuts),
+    }
+
+
+def _failed(
+    plan: dict[str, Any],
+    records: list[dict[str, Any]],
+    problem: str,
+    *,
+    table: MetadataTable,
+    withdraw: Callable[[list[dict[str, Any]]], int],
+    totals: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """The file fails: nothing of it stays published."""
+    withdrawn = withdraw(records)
+    table.update_file(
+        bucket=plan["bucket"],
+        key=plan["key"],
+        etag=plan["etag"],
+        values={"status": FAILED, "reason": problem, **(totals or {})},
+    )
+    metrics.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=1)
+    return {
+        **_summary(plan, records, FAILED),
+        **(totals or {}),
+        "problem": problem,
+        "outputs_withdrawn": withdrawn,
     }
 
 

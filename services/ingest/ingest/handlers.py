@@ -45,17 +45,17 @@ def ingest_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 @logger.inject_lambda_context
 @metrics.log_metrics
 def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Input: ``{"plan": <ingest output>, "results": [<transform output per chunk>]}``, or
-    ``{"failure": <the failed execution's state>}`` on the workflow's failure path."""
+    """Input: ``{"plan": <ingest output>}`` once the chunks ran (their records hold what they
+    did), or ``{"failure": <the failed execution's state>}`` on the workflow's failure path."""
     table = MetadataTable(settings().metadata_table)
     if "failure" in event:
         return record_failure(
             event["failure"], table=table, withdraw=partial(_withdraw_outputs, table)
         )
     try:
-        plan, results = event["plan"], event["results"]
+        plan = event["plan"]
     except KeyError as error:
-        raise ValueError(f"finalize input lacks {error}: expected plan and results") from None
+        raise ValueError(f"finalize input lacks {error}: expected the plan") from None
     config = settings()
     if config.processed_bucket is None:
         raise ValueError(
@@ -75,7 +75,6 @@ def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str,
 
     return finalize_run(
         plan,
-        results,
         table=table,
         dedupe=partial(
             remove_cross_chunk_duplicates,
@@ -83,13 +82,19 @@ def finalize_handler(event: dict[str, Any], context: LambdaContext) -> dict[str,
             write=write,
             max_rows=config.cross_chunk_max_rows,
         ),
+        withdraw=partial(_withdraw_chunk_outputs, ingest_id=str(plan["ingest_id"])),
+        max_chunk_bytes=config.max_chunk_bytes,
     )
 
 
 def _withdraw_outputs(table: MetadataTable, ingest_id: str) -> int:
     """Delete what a run's chunks published (their records list it); the count deleted."""
+    return _withdraw_chunk_outputs(table.chunks(ingest_id), ingest_id=ingest_id)
+
+
+def _withdraw_chunk_outputs(chunks: list[dict[str, Any]], *, ingest_id: str) -> int:
+    """Delete what these chunk records list as published; the count deleted."""
     config = settings()
-    chunks = table.chunks(ingest_id)
     deleted = 0
     for bucket, field in (
         (config.processed_bucket, "outputs"),

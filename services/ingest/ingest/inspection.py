@@ -5,7 +5,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from pipeline_shared.contract import MAX_HEADER_BYTES, RAW_KEY, FileRejected, parse_header
+from pipeline_shared.contract import MAX_HEADER_BYTES, RAW_KEY, FileRejected, Header
+from pipeline_shared.contract import read_header as read_contract_header
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -18,13 +19,6 @@ class RawObject:
     etag: str
     source: str
     compression: str  # "none" or "gzip"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Header:
-    line: bytes  # normalized, LF-terminated
-    names: list[str]
-    data_start: int  # byte offset of the first data row (uncompressed files)
 
 
 def check_object(*, bucket: str, key: str, size: int, etag: str, max_bytes: int) -> RawObject:
@@ -52,22 +46,16 @@ def check_object(*, bucket: str, key: str, size: int, etag: str, max_bytes: int)
 
 def read_header(first_bytes: bytes, obj: RawObject) -> Header:
     """The header row, from the object's first bytes (decompressed for .csv.gz)."""
-    data = first_bytes
+    data, whole_file = first_bytes, len(first_bytes) >= obj.size
     if obj.compression == "gzip":
         if not data.startswith(GZIP_MAGIC):
             raise FileRejected(f"s3://{obj.bucket}/{obj.key} ends in .gz but is not gzip data")
+        inflate = zlib.decompressobj(wbits=31)
         try:
-            data = zlib.decompressobj(wbits=31).decompress(data, MAX_HEADER_BYTES + 1)
+            data = inflate.decompress(data, MAX_HEADER_BYTES + 1)
         except zlib.error as error:
             raise FileRejected(
                 f"s3://{obj.bucket}/{obj.key} is corrupt gzip data: {error}"
             ) from None
-    newline = data.find(b"\n")
-    whole_object = obj.compression == "none" and len(first_bytes) >= obj.size
-    if newline < 0 and not whole_object:
-        raise FileRejected(
-            f"s3://{obj.bucket}/{obj.key}: no complete header line in its first {len(data)} bytes: not CSV"
-        )
-    line = data if newline < 0 else data[: newline + 1]
-    normalized, names = parse_header(line)
-    return Header(line=normalized, names=names, data_start=len(line))
+        whole_file = whole_file and inflate.eof
+    return read_contract_header(data, whole_file=whole_file)

@@ -17,6 +17,9 @@ class Settings:
     chunk_bytes: int
     cross_chunk_max_rows: int
     max_file_bytes: int
+    # The largest chunk a regrouping (a guessed cut that was not a record boundary) may make:
+    # one transform function reads it, within its 15 minutes and its local disk.
+    max_chunk_bytes: int = 4 << 30
     boundary_window_bytes: int = 64 << 10
 
     @classmethod
@@ -35,5 +38,8 @@ class Settings:
             ),
             max_file_bytes=env_int(
                 "MAX_FILE_BYTES", 100 << 30, minimum=1 << 20, maximum=5 << 40, environ=environ
+            ),
+            max_chunk_bytes=env_int(
+                "MAX_CHUNK_BYTES", 4 << 30, minimum=1 << 20, maximum=16 << 30, environ=environ
             ),
         )

@@ -73,8 +73,20 @@ def _succeeded(
         f"Ingest id: {event['ingest_id']} ({event.get('chunks', 1)} chunk(s))",
         f"Rows read: {event['rows_read']}, written: {event['rows_written']}, "
         f"quarantined: {quarantined}, duplicates: {event['duplicates']}",
-        f"Output: s3://{processed_bucket}/processed/{event['source']}/ ({len(event.get('outputs', []))} Parquet file(s))",
+        f"Output: s3://{processed_bucket}/processed/{event['source']}/ ({event.get('output_files', 0)} Parquet file(s))",
     ]
+    if event.get("unterminated_quote"):
+        severity = "warning"
+        lines.append(
+            "Unclosed quote: the file ends inside a quoted field. The record where it opens was "
+            "quarantined with everything after it (see its raw_line); fix the quote and upload "
+            "the file again."
+        )
+    if event.get("regrouped"):
+        lines.append(
+            "Some chunk cuts fell inside quoted fields: those chunks were read again as one "
+            "(checked, nothing lost)."
+        )
     if quarantined:
         lines.append(
             f"Quarantine: s3://{quarantine_bucket}/quarantine/{event['source']}/{event['ingest_id']}/"

@@ -24,15 +24,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
-from pipeline_shared.contract import MAX_HEADER_BYTES, FileRejected, parse_header
+from pipeline_shared.contract import MAX_HEADER_BYTES, FileRejected, read_header
 from pipeline_shared.duplicates import later_occurrences
+from pipeline_shared.outcomes import DUPLICATE, wrong_field_count
 from transform.canonical import canonical_rows
-from transform.line_guard import PLACEHOLDER, LineGuard
 from transform.models import ChunkSummary
 from transform.outputs import PartitionedParquetWriter, QuarantineWriter
+from transform.record_guard import RecordGuard, Replaced
 from transform.validation import OUTPUT_SCHEMA, ValidatedBatch, validate
 
-DUPLICATE = "duplicate transaction_id (first occurrence kept)"
 _RECORD = "record"  # a valid row's parsed-row number in the chunk: "first" for duplicates
 _ROWS_SCHEMA = OUTPUT_SCHEMA.append(pa.field(_RECORD, pa.int64()))
 
@@ -49,7 +49,8 @@ class ChunkContext:
 @dataclass(frozen=True, kw_only=True)
 class Limits:
     block_size: int = 16 << 20
-    max_line_bytes: int = 1 << 20
+    # A longer record is quarantined; the parser needs every record inside one block.
+    max_record_bytes: int = 1 << 20
     # Valid rows held (Arrow bytes, ~1.2x their CSV) before they are written as a part: a
     # 256 MiB chunk is one part; a larger (gzip) chunk is written in several.
     part_bytes: int = 384 << 20
@@ -57,15 +58,40 @@ class Limits:
     # reads ahead while earlier blocks are checked. 2 = the transform function's two vCPUs.
     workers: int = 2
 
+    def __post_init__(self) -> None:
+        # Arrow fails a read when a record straddles two block boundaries (measured: a record
+        # up to one block plus one byte is read, wherever it starts).
+        if self.block_size < self.max_record_bytes + 2:
+            raise ValueError(
+                f"the CSV block ({self.block_size} bytes) must be longer than the longest "
+                f"record ({self.max_record_bytes} bytes) and its line end: raise "
+                "CSV_BLOCK_BYTES or lower MAX_RECORD_BYTES"
+            )
 
-def read_header_line(stream: BinaryIO) -> bytes:
-    """The first line of a file, read from ``stream`` (which then stands after it)."""
-    line = stream.readline(MAX_HEADER_BYTES + 1)
-    if len(line) > MAX_HEADER_BYTES:
-        raise FileRejected(
-            f"the first line is longer than {MAX_HEADER_BYTES} bytes: not a CSV header"
-        )
-    return line
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes: fewer only at the end of the stream."""
+    parts, left = [], size
+    while left > 0 and (part := stream.read(left)):
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+class _Prepended(io.RawIOBase):
+    """``head``, then the rest of ``stream``: the bytes the header check read past the header."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head, self._stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head
+        return self._stream.read(-1 if size is None else size)
 
 
 def transform_stream(
@@ -79,11 +105,23 @@ def transform_stream(
     """Process one chunk. ``header_line`` is given for chunks that start mid-file; otherwise the
     header is the stream's first line."""
     limits = limits or Limits()
-    header, names = parse_header(
-        header_line if header_line is not None else read_header_line(stream)
+    if header_line is not None:
+        header = read_header(header_line, whole_file=True)
+        source, consumed = stream, 0
+    else:
+        first = _read_exactly(stream, MAX_HEADER_BYTES + 1)
+        header = read_header(first, whole_file=len(first) <= MAX_HEADER_BYTES)
+        consumed = min(header.data_start, len(first))
+        source = _Prepended(first[consumed:], stream)
+    names = header.names
+    guard = RecordGuard(
+        source,  # type: ignore[arg-type]
+        max_record_bytes=limits.max_record_bytes,
+        field_count=len(names),
+        prefix=header.line,
     )
-    guard = LineGuard(stream, max_line_bytes=limits.max_line_bytes, prefix=header)
     invalid_rows: list[tuple[int, str, int, int]] = []
+    guarded: list[tuple[int, Replaced]] = []  # quarantined once the guard reached the end
 
     def on_invalid_row(row: pv.InvalidRow) -> str:
         invalid_rows.append((row.number, row.text, row.expected_columns, row.actual_columns))
@@ -100,7 +138,7 @@ def transform_stream(
                 column_types=dict.fromkeys(names, pa.binary()), check_utf8=False
             ),
         )
-    except pa.ArrowInvalid as error:
+    except pa.ArrowInvalid as error:  # the header is checked first: not expected
         raise FileRejected(f"the file cannot be parsed as CSV: {error}") from None
 
     summary = ChunkSummary()
@@ -123,7 +161,6 @@ def transform_stream(
         source_object=context.source_object,
     )
     invalid_numbers: list[int] = []  # record numbers of rows the parser rejected, ascending
-    long_lines = iter(guard.long_line_heads)
 
     def take_invalid_rows() -> tuple[list[tuple[int, str, int, int]], tuple[int, ...]]:
         """The rows the parser rejected since the last call, and every rejected number so far."""
@@ -134,14 +171,17 @@ def transform_stream(
 
     def quarantine_invalid_rows(reported: list[tuple[int, str, int, int]]) -> None:
         for number, text, expected, actual in reported:
-            if text.encode() == PLACEHOLDER:
-                raw = next(long_lines).decode("utf-8", "replace")
-                reason = f"line longer than {limits.max_line_bytes} bytes"
-            else:
-                raw, reason = text, f"wrong number of fields: expected {expected}, found {actual}"
-            quarantine.write(line_number=number, raw_line=raw, reasons=[reason])
-            summary.reasons[reason] += 1
-            summary.rows_read += 1
+            replaced = guard.replacement(text)
+            if replaced is not None:
+                # Its reason may still change (an over-long record the file ends inside).
+                guarded.append((number, replaced))
+                continue
+            quarantine_record(number, text, wrong_field_count(expected, actual))
+
+    def quarantine_record(number: int, raw: str, reason: str) -> None:
+        quarantine.write(line_number=number, raw_line=raw, reasons=[reason])
+        summary.reasons[reason] += 1
+        summary.rows_read += 1
 
     parsed_rows, good_parts = 0, list[pa.Table]()
 
@@ -194,12 +234,16 @@ def transform_stream(
             while checking:
                 collect()
         quarantine_invalid_rows(take_invalid_rows()[0])
+        for number, replaced in guarded:
+            quarantine_record(number, replaced.raw_line, replaced.reason)
         write_part()
     finally:
         parquet.close()
         quarantine.close()
     summary.rows_quarantined = quarantine.count
-    summary.bytes_read = guard.bytes_read + (0 if header_line is not None else len(header))
+    summary.bytes_read = consumed + guard.bytes_read
+    summary.end_state = guard.end_state.value
+    summary.end_state_if_quoted = guard.end_state_if_quoted.value
     summary.outputs = parquet.keys
     summary.quarantine_outputs = [quarantine.key] if quarantine.written else []
     if summary.duplicates:

@@ -59,19 +59,30 @@ class ChunkSummary:
     reasons: Counter[str] = field(default_factory=Counter)
     outputs: list[str] = field(default_factory=list)
     quarantine_outputs: list[str] = field(default_factory=list)
+    # The reader's state at the chunk's last byte, as read (from a record start), and had the
+    # chunk started inside a quoted field: finalize's chain check (docs/data-contract.md).
+    end_state: str = "record"
+    end_state_if_quoted: str = "quoted"
 
     @property
     def balanced(self) -> bool:
         return self.rows_read == self.rows_written + self.rows_quarantined + self.duplicates
 
-    def to_dict(self) -> dict[str, Any]:
+    def counts(self) -> dict[str, int]:
         return {
             "rows_read": self.rows_read,
             "rows_written": self.rows_written,
             "rows_quarantined": self.rows_quarantined,
             "duplicates": self.duplicates,
             "bytes_read": self.bytes_read,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.counts(),
             "reasons": dict(self.reasons.most_common()),
             "outputs": self.outputs,
             "quarantine_outputs": self.quarantine_outputs,
+            "end_state": self.end_state,
+            "end_state_if_quoted": self.end_state_if_quoted,
         }

@@ -46,7 +46,7 @@ def test_header_of_plain_and_gzip_files() -> None:
     assert read_header(gzip.compress(HEADER.encode() + b"\n1,2\n"), gz).names == list(
         REQUIRED_COLUMNS
     )
-    with pytest.raises(FileRejected, match="no complete header line"):
+    with pytest.raises(FileRejected, match="no complete header row"):
         read_header(gzip.compress(HEADER.encode() + b"\n1,2\n")[:40], gz)
 
 

@@ -16,12 +16,8 @@ from testkit.synthetic import write_transactions
 
 import ingest.handlers
 import transform.handler
+from ingest.tests.lambda_path import Context, object_created, published, run_workflow
 from pipeline_shared.metadata import MetadataTable
-
-
-class _Context:
-    function_name, memory_limit_in_mb, aws_request_id = "fn-test", 1024, "req-1"
-    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:fn-test"
 
 
 @pytest.fixture
@@ -30,42 +26,6 @@ def handlers(pipeline_aws: Resources, monkeypatch: pytest.MonkeyPatch) -> Any:
     ingest.handlers.settings.cache_clear()
     transform.handler.settings.cache_clear()
     return ingest.handlers, transform.handler
-
-
-def _object_created(res: Resources, key: str, body: bytes) -> dict[str, Any]:
-    s3 = boto3.client("s3", region_name=REGION)
-    s3.put_object(Bucket=res.raw_bucket, Key=key, Body=body)
-    head = s3.head_object(Bucket=res.raw_bucket, Key=key)
-    return {
-        "version": "0",
-        "id": "evt-1",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2024-05-01T00:00:00Z",
-        "region": REGION,
-        "resources": [f"arn:aws:s3:::{res.raw_bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": res.raw_bucket},
-            "object": {"key": key, "size": head["ContentLength"], "etag": head["ETag"].strip('"')},
-        },
-    }
-
-
-def _run(handlers: Any, event: dict[str, Any]) -> dict[str, Any]:
-    ingest, transform = handlers
-    plan = ingest.ingest_handler(event, _Context())
-    if plan["status"] != "accepted":
-        return dict(plan)
-    results = []
-    for chunk in plan["chunks"]:
-        item = {
-            k: plan[k]
-            for k in ("bucket", "key", "etag", "ingest_id", "source", "header", "compression")
-        }
-        results.append(transform.lambda_handler({**item, "chunk": chunk}, _Context()))
-    return dict(ingest.finalize_handler({"plan": plan, "results": results}, _Context()))
 
 
 @pytest.mark.parametrize(
@@ -80,6 +40,7 @@ def test_a_large_file_is_processed_once_and_balances(
 ) -> None:
     # The 1 MiB minimums: parse blocks, and held rows written as a part.
     monkeypatch.setenv("CSV_BLOCK_BYTES", str(1 << 20))
+    monkeypatch.setenv("MAX_RECORD_BYTES", str(64 << 10))
     monkeypatch.setenv("PART_BYTES", str(1 << 20))
     transform.handler.settings.cache_clear()
     text = io.StringIO()
@@ -93,13 +54,12 @@ def test_a_large_file_is_processed_once_and_balances(
     )
     body = text.getvalue().encode()
     key = f"raw/bank/2024/05/01/{name}"
-    event = _object_created(
-        pipeline_aws, key, gzip.compress(body) if name.endswith(".gz") else body
-    )
-    summary = _run(handlers, event)
+    event = object_created(pipeline_aws, key, gzip.compress(body) if name.endswith(".gz") else body)
+    summary = run_workflow(event)
     assert summary["status"] == "SUCCEEDED"
+    outputs, _ = published(pipeline_aws, summary["ingest_id"])
     if name.endswith(".gz"):
-        assert summary["chunks"] == 1 and any("-p0002" in o for o in summary["outputs"])
+        assert summary["chunks"] == 1 and any("-p0002" in o for o in outputs)
     else:
         assert summary["chunks"] >= 3
     assert summary["cross_chunk_duplicates_checked"] is True
@@ -111,7 +71,7 @@ def test_a_large_file_is_processed_once_and_balances(
     )
     s3 = boto3.client("s3", region_name=REGION)
     ids: list[str] = []
-    for output in summary["outputs"]:
+    for output in outputs:
         body = s3.get_object(Bucket=pipeline_aws.processed_bucket, Key=output)["Body"].read()
         ids += (
             pq.read_table(pa.BufferReader(body), columns=["transaction_id"]).column(0).to_pylist()
@@ -128,7 +88,7 @@ def test_a_large_file_is_processed_once_and_balances(
         and record["rows_written"] == generated.valid
     )
 
-    replay = _run(handlers, event)
+    replay = run_workflow(event)
     assert replay["status"] == "duplicate" and replay["previous_status"] == "SUCCEEDED"
 
 
@@ -138,11 +98,11 @@ def test_a_failed_run_withdraws_what_its_chunks_published(
     ingest, transform = handlers
     text = io.StringIO()
     write_transactions(text, target_bytes=2_500_000, seed=4, defect_rate=0.01)
-    event = _object_created(pipeline_aws, "raw/bank/2024/05/01/f.csv", text.getvalue().encode())
-    plan = ingest.ingest_handler(event, _Context())
+    event = object_created(pipeline_aws, "raw/bank/2024/05/01/f.csv", text.getvalue().encode())
+    plan = ingest.ingest_handler(event, Context())
     item = {k: plan[k] for k in ("bucket", "key", "etag", "ingest_id", "source", "header")}
     for chunk in plan["chunks"][:-1]:  # the last chunk "fails": its Map iteration never returns
-        transform.lambda_handler({**item, "chunk": chunk}, _Context())
+        transform.lambda_handler({**item, "chunk": chunk}, Context())
     s3 = boto3.client("s3", region_name=REGION)
 
     def stored(bucket: str) -> int:
@@ -151,10 +111,10 @@ def test_a_failed_run_withdraws_what_its_chunks_published(
     published = stored(pipeline_aws.processed_bucket) + stored(pipeline_aws.quarantine_bucket)
     assert published >= 2
     failure = {"plan": {"value": plan}, "error": {"Error": "States.TaskFailed", "Cause": "boom"}}
-    result = ingest.finalize_handler({"failure": failure}, _Context())
+    result = ingest.finalize_handler({"failure": failure}, Context())
     assert result["recorded"] is True and result["outputs_withdrawn"] == published
     assert stored(pipeline_aws.processed_bucket) == stored(pipeline_aws.quarantine_bucket) == 0
-    again = ingest.finalize_handler({"failure": failure}, _Context())  # a retried failure path
+    again = ingest.finalize_handler({"failure": failure}, Context())  # a retried failure path
     assert again["recorded"] is False and again["outputs_withdrawn"] == published
     record = MetadataTable(pipeline_aws.metadata_table).get_file(
         bucket=pipeline_aws.raw_bucket, key="raw/bank/2024/05/01/f.csv", etag=plan["etag"]
@@ -165,8 +125,8 @@ def test_a_failed_run_withdraws_what_its_chunks_published(
 def test_rejected_file_is_recorded_and_nothing_written(
     pipeline_aws: Resources, handlers: Any
 ) -> None:
-    event = _object_created(pipeline_aws, "raw/bank/2024/05/01/bad.csv", b"id,value\n1,2\n")
-    result = _run(handlers, event)
+    event = object_created(pipeline_aws, "raw/bank/2024/05/01/bad.csv", b"id,value\n1,2\n")
+    result = run_workflow(event)
     assert result["status"] == "rejected" and "lacks required column" in result["reason"]
     record = MetadataTable(pipeline_aws.metadata_table).get_file(
         bucket=pipeline_aws.raw_bucket,
@@ -197,7 +157,7 @@ def test_a_failed_file_can_be_registered_again(pipeline_aws: Resources, handlers
 def test_not_an_s3_event_is_a_clear_error(handlers: Any) -> None:
     ingest, _ = handlers
     with pytest.raises(ValueError, match="not an S3 Object Created event"):
-        ingest.ingest_handler({"detail": {}}, _Context())
+        ingest.ingest_handler({"detail": {}}, Context())
 
 
 def test_failure_path_marks_a_registered_file_failed_only(
@@ -213,10 +173,10 @@ def test_failure_path_marks_a_registered_file_failed_only(
         },
         "error": {"Error": "Lambda.Unknown", "Cause": "out of memory"},
     }
-    assert ingest.finalize_handler({"failure": state}, _Context())["recorded"] is True
+    assert ingest.finalize_handler({"failure": state}, Context())["recorded"] is True
     record = table.get_file(bucket="raw", key="raw/b/2024/05/01/a.csv", etag="e1")
     assert (
         record is not None and record["status"] == "FAILED" and "out of memory" in record["reason"]
     )
     # Already FAILED (or SUCCEEDED, REJECTED): left as it is.
-    assert ingest.finalize_handler({"failure": state}, _Context())["recorded"] is False
+    assert ingest.finalize_handler({"failure": state}, Context())["recorded"] is False

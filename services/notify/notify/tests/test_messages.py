@@ -19,7 +19,7 @@ SUMMARY: dict[str, Any] = {
     "rows_quarantined": 7,
     "duplicates": 3,
     "reasons": {"currency: not an ISO 4217 code": 5, "mcc: not 4 digits": 2},
-    "outputs": ["processed/bank/dt=2024-05-01/ing-1-c00000.parquet"],
+    "output_files": 1,
 }
 
 

@@ -35,7 +35,8 @@ def test_rejected_file_exits_2_with_the_reason(
     source = tmp_path / "bad.csv"
     source.write_text("id,value\n1,2\n")
     assert main([str(source), "--out", str(tmp_path / "out")]) == 2
-    assert "lacks required column" in json.loads(capsys.readouterr().out)["rejected"]
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "REJECTED" and "lacks required column" in summary["reason"]
 
 
 @pytest.mark.parametrize(
@@ -60,5 +61,5 @@ def test_bad_arguments_exit_non_zero_with_a_message(
 def test_corrupt_gzip_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "day.csv.gz"
     source.write_bytes(b"this is not gzip")
-    assert main([str(source), "--out", str(tmp_path / "out")]) == 1
-    assert "cannot read" in capsys.readouterr().err
+    assert main([str(source), "--out", str(tmp_path / "out")]) == 2
+    assert "not a valid gzip file" in json.loads(capsys.readouterr().out)["reason"]

@@ -111,12 +111,12 @@ def test_over_long_line_is_quarantined_not_fatal(tmp_path: Path) -> None:
     summary = run(
         f"{HEADER}\n{GOOD}\n{huge}\n{GOOD.replace('tx-1', 'tx-3')}\n",
         tmp_path,
-        max_line_bytes=1024,
+        max_record_bytes=1024,
         block_size=1 << 20,
     )
     assert summary.rows_written == 2
     (record,) = quarantined(tmp_path, summary)
-    assert record["reasons"] == ["line longer than 1024 bytes"]
+    assert record["reasons"] == ["record longer than 1024 bytes"]
     assert record["line_number"] == 3 and record["raw_line"].startswith("tx-2,acct-1")
 
 
@@ -131,7 +131,12 @@ def test_duplicates_keep_the_first_row_across_batches(tmp_path: Path) -> None:
     rows = [GOOD.replace("tx-1", f"tx-{i}") for i in range(30_000)]
     rows.append(GOOD.replace("12.50", "99.99"))  # repeats tx-1, in a later parse block
     rows.append(GOOD.replace("tx-1", "tx-5"))
-    summary = run(HEADER + "\n" + "\n".join(rows) + "\n", tmp_path, block_size=1 << 20)
+    summary = run(
+        HEADER + "\n" + "\n".join(rows) + "\n",
+        tmp_path,
+        block_size=1 << 20,
+        max_record_bytes=64 << 10,
+    )
     assert summary.duplicates == 2 and summary.rows_written == 30_000
     amounts = {r["transaction_id"]: r["amount"] for r in written_rows(tmp_path, summary)}
     assert amounts["tx-1"] == Decimal("12.50")  # the first occurrence won
@@ -145,7 +150,12 @@ def test_first_occurrence_wins_whichever_validation_path_took_it(tmp_path: Path)
     rows = [first, GOOD.replace("12.50", "2.00")]
     rows += [GOOD.replace("tx-1", f"tx-{i}") for i in range(2, 30_000)]
     rows.append(GOOD.replace("12.50", "3.00"))
-    summary = run(HEADER + "\n" + "\n".join(rows) + "\n", tmp_path, block_size=1 << 20)
+    summary = run(
+        HEADER + "\n" + "\n".join(rows) + "\n",
+        tmp_path,
+        block_size=1 << 20,
+        max_record_bytes=64 << 10,
+    )
     assert (summary.rows_written, summary.duplicates) == (29_999, 2)
     written = written_rows(tmp_path, summary)
     (kept,) = (r for r in written if r["transaction_id"] == "tx-1")
@@ -164,7 +174,7 @@ def test_generated_file_balances_exactly(tmp_path: Path) -> None:
         duplicate_rate=0.01,
         wrong_field_rate=0.005,
     )
-    summary = run(text.getvalue(), tmp_path / "out", block_size=1 << 20)
+    summary = run(text.getvalue(), tmp_path / "out", block_size=1 << 20, max_record_bytes=64 << 10)
     assert summary.rows_read == generated.rows
     assert summary.rows_written == generated.valid
     assert summary.duplicates == generated.duplicates
@@ -201,13 +211,13 @@ def test_blocks_checked_on_threads_give_the_same_outputs_as_one_at_a_time(
             workers=workers,
             block_size=1 << 20,
             part_bytes=2 << 20,
-            max_line_bytes=2048,
+            max_record_bytes=2048,
         )
         files = summary.outputs + summary.quarantine_outputs
         outputs[workers] = (summary, {key: (out / key).read_bytes() for key in files})
     one, *others = outputs.values()
     assert len(one[0].outputs) >= 2 and one[0].rows_quarantined > 100 and one[0].duplicates > 0
-    assert one[0].reasons["line longer than 2048 bytes"] == 3
+    assert one[0].reasons["record longer than 2048 bytes"] == 3
     for other in others:
         assert other == one
 
@@ -245,7 +255,7 @@ def test_a_large_chunk_is_written_in_parts_and_finalize_settles_repeats_across_t
             stream,  # type: ignore[arg-type]
             context=CONTEXT,
             out_dir=tmp_path,
-            limits=Limits(block_size=1 << 20, part_bytes=1 << 20),
+            limits=Limits(block_size=1 << 20, max_record_bytes=64 << 10, part_bytes=1 << 20),
         )
     assert len(summary.outputs) >= 3 and summary.outputs[1].endswith("-p0001.parquet")
     assert (summary.rows_written, summary.duplicates) == (60_002, 0)  # not seen within a part
