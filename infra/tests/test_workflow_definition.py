@@ -33,12 +33,30 @@ def test_flow_ingest_map_finalize_notify(definition: dict[str, Any]) -> None:
         and states["TransformChunks"]["MaxConcurrency"] == 40
     )
     assert states["TransformChunks"]["Next"] == "Finalize"
+    assert states["TransformChunks"]["ResultPath"] is None  # the chunk records hold the results
+    assert states["Finalize"]["Parameters"]["Payload"] == {"plan.$": "$.plan.value"}
     assert [states[s]["Next"] for s in ("Finalize", "Describe", "Publish")] == [
-        "Describe",
+        "ChainProven?",
         "Publish",
         "Done",
     ]
     assert states["Publish"]["Resource"] == "arn:aws:states:::sns:publish"
+
+
+def test_an_unproven_cut_loops_back_to_the_map_with_the_regrouped_plan(
+    definition: dict[str, Any],
+) -> None:
+    states = definition["States"]
+    assert states["ChainProven?"]["Choices"] == [
+        {"Variable": "$.summary.value.status", "StringEquals": "RERUN", "Next": "Regroup"}
+    ]
+    assert states["ChainProven?"]["Default"] == "Describe"
+    assert states["Regroup"] == {
+        "Type": "Pass",
+        "Parameters": {"value.$": "$.summary.value.plan"},
+        "ResultPath": "$.plan",
+        "Next": "TransformChunks",
+    }
 
 
 def test_every_task_retries_with_exponential_backoff_and_full_jitter(

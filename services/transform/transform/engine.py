@@ -120,11 +120,14 @@ def transform_stream(
         field_count=len(names),
         prefix=header.line,
     )
-    invalid_rows: list[tuple[int, str, int, int]] = []
+    # Arrow calls the handler from its read-ahead thread too (measured), a block ahead of the
+    # batches: rows are handed over through a deque (atomic appends and pops) and quarantined
+    # by record number, in the block they belong to.
+    reported: deque[tuple[int, str, int, int]] = deque()
     guarded: list[tuple[int, Replaced]] = []  # quarantined once the guard reached the end
 
     def on_invalid_row(row: pv.InvalidRow) -> str:
-        invalid_rows.append((row.number, row.text, row.expected_columns, row.actual_columns))
+        reported.append((row.number, row.text, row.expected_columns, row.actual_columns))
         return "skip"
 
     try:
@@ -161,16 +164,27 @@ def transform_stream(
         source_object=context.source_object,
     )
     invalid_numbers: list[int] = []  # record numbers of rows the parser rejected, ascending
+    pending: list[tuple[int, str, int, int]] = []  # reported, not yet quarantined, ascending
 
-    def take_invalid_rows() -> tuple[list[tuple[int, str, int, int]], tuple[int, ...]]:
-        """The rows the parser rejected since the last call, and every rejected number so far."""
-        reported = invalid_rows.copy()
-        invalid_rows.clear()
-        invalid_numbers.extend(number for number, *_ in reported)
-        return reported, tuple(invalid_numbers)
+    def take_reported() -> tuple[int, ...]:
+        """Move what the parser reported to ``pending``; the gaps of every rejected number so
+        far (``_record_number``)."""
+        taken = []
+        while reported:
+            taken.append(reported.popleft())
+        if taken:
+            pending.extend(taken)
+            pending.sort()
+            invalid_numbers.extend(number for number, *_ in taken)
+            invalid_numbers.sort()
+        return _gaps(invalid_numbers)
 
-    def quarantine_invalid_rows(reported: list[tuple[int, str, int, int]]) -> None:
-        for number, text, expected, actual in reported:
+    def quarantine_invalid_rows(up_to: int | None) -> None:
+        """Quarantine the pending rejected rows numbered up to ``up_to`` (None: all)."""
+        count = len(pending) if up_to is None else bisect_right(pending, (up_to, chr(0x10FFFF)))
+        rows = pending[:count]
+        del pending[:count]
+        for number, text, expected, actual in rows:
             replaced = guard.replacement(text)
             if replaced is not None:
                 # Its reason may still change (an over-long record the file ends inside).
@@ -207,7 +221,7 @@ def transform_stream(
         """Take the oldest block's check, in block order: quarantine, keep its rows, and write
         the held rows as a part once they reach ``part_bytes``."""
         block = checking.popleft()
-        quarantine_invalid_rows(block.invalid_rows)
+        quarantine_invalid_rows(block.last_record)
         checked = block.checked.result()
         good_parts.append(_valid_rows(checked, block, quarantine=quarantine, summary=summary))
         if sum(part.nbytes for part in good_parts) >= limits.part_bytes:
@@ -217,13 +231,13 @@ def transform_stream(
     try:
         with _checker(limits.workers) as check:
             for batch in reader:
-                reported, numbers = take_invalid_rows()
+                gaps = take_reported()
                 checking.append(
                     _InFlight(
                         batch=batch,
                         rows_before=parsed_rows,
-                        invalid_numbers=numbers,
-                        invalid_rows=reported,
+                        gaps=gaps,
+                        last_record=_record_number(parsed_rows + batch.num_rows - 1, gaps),
                         checked=check(batch),
                     )
                 )
@@ -233,7 +247,8 @@ def transform_stream(
                     collect()
             while checking:
                 collect()
-        quarantine_invalid_rows(take_invalid_rows()[0])
+        take_reported()
+        quarantine_invalid_rows(None)
         for number, replaced in guarded:
             quarantine_record(number, replaced.raw_line, replaced.reason)
         write_part()
@@ -267,8 +282,8 @@ class _InFlight:
 
     batch: pa.RecordBatch
     rows_before: int
-    invalid_numbers: tuple[int, ...]  # every record number the parser rejected up to here
-    invalid_rows: list[tuple[int, str, int, int]]  # those reported while parsing this block
+    gaps: tuple[int, ...]  # of every record number the parser rejected up to here
+    last_record: int  # the record number of the block's last row
     checked: Future[_Checked]
 
 
@@ -312,7 +327,7 @@ def _valid_rows(
         checked.others,
         checked.validated,
         block.rows_before,
-        block.invalid_numbers,
+        block.gaps,
         quarantine,
         summary,
     )
@@ -335,7 +350,7 @@ def _quarantine_bad_rows(
     positions: pa.Array,
     validated: ValidatedBatch,
     rows_before: int,
-    invalid_numbers: tuple[int, ...],
+    gaps: tuple[int, ...],
     quarantine: QuarantineWriter,
     summary: ChunkSummary,
 ) -> None:
@@ -344,17 +359,26 @@ def _quarantine_bad_rows(
     if len(bad) == 0:
         return
     indices = pc.take(positions, bad)
-    # The k-th parsed row sits on the k-th record number not taken by a row the parser
-    # rejected (the header is record 1): shift by the rejected numbers at or below it.
-    gaps = [number - i for i, number in enumerate(invalid_numbers)]
     raw_rows = batch.take(indices).to_pylist()
     for index, reasons, fields in zip(
         indices.to_pylist(), validated.reasons, raw_rows, strict=True
     ):
-        target = 2 + rows_before + index
-        line_number = target + bisect_right(gaps, target)
+        line_number = _record_number(rows_before + index, gaps)
         quarantine.write(line_number=line_number, raw_line=_render(fields), reasons=reasons)
         summary.reasons.update(reasons)
+
+
+def _gaps(invalid_numbers: list[int]) -> tuple[int, ...]:
+    """For ``_record_number``: each rejected number less the rejected ones before it."""
+    return tuple(number - i for i, number in enumerate(invalid_numbers))
+
+
+def _record_number(parsed_row: int, gaps: tuple[int, ...]) -> int:
+    """The record number of the chunk's ``parsed_row``-th parsed row (from 0). It sits on the
+    next record number not taken by a row the parser rejected (the header is record 1): shift
+    by the rejected numbers at or below it (``gaps`` covers all of those)."""
+    target = 2 + parsed_row
+    return target + bisect_right(gaps, target)
 
 
 def _render(fields: dict[str, bytes | None]) -> str:
