@@ -82,12 +82,12 @@ def check_tiling(chunks: list[ChunkEnd], size: int) -> None:
     increasing, not always consecutive: a regrouped chunk keeps its first chunk's.)"""
     if not chunks:
         raise ChainError("no chunk reported")
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in pairwise(chunks):
         if before.index >= after.index:
             raise ChainError(f"chunk {after.index} follows chunk {before.index}")
     if chunks[0].start != 0:
         raise ChainError(f"chunk 0 starts at byte {chunks[0].start}, not 0")
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in pairwise(chunks):
         if before.end != after.start:
             kind = "gap" if before.end < after.start else "overlap"
             raise ChainError(

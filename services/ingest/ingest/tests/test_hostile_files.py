@@ -56,7 +56,7 @@ def _rows(count: int, start: int = 0) -> str:
 
 def quoted_notes_holding_csv_lines() -> Case:
     """A quoted note of a few hundred KB of CSV-looking lines: chunk cuts land inside it."""
-    rng = random.Random(10)
+    rng = random.Random(10)  # noqa: S311 (test data, not secrets)
     lines, written = [HEADER], 0
     while sum(len(line) + 1 for line in lines) < 6_000_000:
         if rng.random() < 0.003:
@@ -87,9 +87,7 @@ def long_line_opening_the_quote() -> Case:
 
 def unterminated_quote_in_the_last_column() -> Case:
     data = f'{HEADER}\n{good(0)}\n{good(1, "\"oops")}\n{_rows(1000, 2)}'
-    return Case(
-        data.encode(), 2, 1, 1, {"unterminated quoted field: the file ends inside it": 1}
-    )
+    return Case(data.encode(), 2, 1, 1, {"unterminated quoted field: the file ends inside it": 1})
 
 
 def timestamps_outside_years_1_to_9999() -> Case:
@@ -111,17 +109,15 @@ def offsets_with_60_minutes_or_more() -> Case:
     offsets = ["+00:60", "+05:99", "-00:60", "+0060"]
     rows = [good(n, timestamp=f"2024-05-01T10:00:00{o}") for n, o in enumerate(offsets)]
     data = f"{HEADER}\n" + "\n".join([*rows, good(9)]) + "\n"
-    return Case(
-        data.encode(), 5, 1, 4, {"timestamp: not ISO 8601 with a UTC offset or Z": 4}
-    )
+    return Case(data.encode(), 5, 1, 4, {"timestamp: not ISO 8601 with a UTC offset or Z": 4})
 
 
 def non_ascii_code_look_alikes() -> Case:
     rows = [
-        good(0, currency="uſd"),
-        good(1, country="ıt"),
-        good(2, channel="RECURRıNG"),
-        good(3, channel="TRANſFER"),
+        good(0, currency="u\u017fd"),  # long s
+        good(1, country="\u0131t"),  # dotless i
+        good(2, channel="RECURR\u0131NG"),
+        good(3, channel="TRAN\u017fFER"),
         good(4),
     ]
     data = f"{HEADER}\n" + "\n".join(rows) + "\n"
