@@ -105,6 +105,7 @@ def transform_stream(
     """Process one chunk. ``header_line`` is given for chunks that start mid-file; otherwise the
     header is the stream's first line."""
     limits = limits or Limits()
+    source: BinaryIO | _Prepended
     if header_line is not None:
         header = read_header(header_line, whole_file=True)
         source, consumed = stream, 0
@@ -115,7 +116,7 @@ def transform_stream(
         source = _Prepended(first[consumed:], stream)
     names = header.names
     guard = RecordGuard(
-        source,  # type: ignore[arg-type]
+        source,
         max_record_bytes=limits.max_record_bytes,
         field_count=len(names),
         prefix=header.line,

@@ -140,12 +140,15 @@ def run_file(
         kept = [r for r in records if r["index"] not in involved]
         records = sorted(kept + [transform(s) for s in chain.regroup.rerun], key=_index)
 
+    def write(key: str, data: bytes) -> None:
+        (out / key).write_bytes(data)
+
     totals, reasons, cross_chunk = add_up(
         records,
         lambda results: remove_cross_chunk_duplicates(
             results,
             open_output=lambda key: (out / key).open("rb"),
-            write=lambda key, data: (out / key).write_bytes(data) and None,
+            write=write,
             max_rows=_INGEST_DEFAULTS.cross_chunk_max_rows,
         ),
     )

@@ -23,12 +23,16 @@ import re
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
 from pipeline_shared.outcomes import UNTERMINATED, over_long, wrong_field_count
 from pipeline_shared.records import LINE_ENDS, State, scan, split_fields
 
 RAW_HEAD_BYTES = 1024  # what a quarantined record keeps of its text
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass
@@ -45,7 +49,7 @@ class RecordGuard(io.RawIOBase):
 
     def __init__(
         self,
-        source: BinaryIO,
+        source: Readable,
         *,
         max_record_bytes: int,
         field_count: int,
