@@ -149,7 +149,8 @@ class PipelineFunction(Construct):
                     **props.environment,
                 }
             ),
-            depends_on=[self.log_group],
+            # Its own log group, and its role's permissions (infra/constructs/service_role.py).
+            depends_on=[self.log_group, *self.role.policies],
         )
 
     @property

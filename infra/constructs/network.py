@@ -185,4 +185,5 @@ class PrivateNetwork(Construct):
             log_destination_type="cloud-watch-logs",
             log_destination=log_group.arn,
             iam_role_arn=role.arn,
+            depends_on=list(role.policies),  # infra/constructs/service_role.py
         )

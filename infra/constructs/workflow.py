@@ -249,6 +249,9 @@ class PipelineWorkflow(Construct):
                 log_destination=f"{log_group.arn}:*", include_execution_data=True, level="ALL"
             ),
             tracing_configuration=SfnStateMachineTracingConfiguration(enabled=True),
+            # CreateStateMachine checks log delivery with the role's permissions at once
+            # (infra/constructs/service_role.py).
+            depends_on=list(role.policies),
         )
         self._trigger(naming, raw_bucket_name)
 
@@ -315,6 +318,7 @@ class PipelineWorkflow(Construct):
             retry_policy=CloudwatchEventTargetRetryPolicy(
                 maximum_event_age_in_seconds=86_400, maximum_retry_attempts=185
             ),
+            depends_on=list(events_role.policies),  # infra/constructs/service_role.py
         )
 
     @property
