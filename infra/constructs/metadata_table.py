@@ -1,5 +1,22 @@
-"""The DynamoDB metadata table: on-demand, point-in-time recovery, encrypted, TTL, and an AWS
-Backup plan with its own retention. Destroyable: no deletion protection."""
+"""The DynamoDB metadata table: on-demand, point-in-time recovery, encrypted, and an AWS Backup
+plan with its own retention. Destroyable: no deletion protection.
+
+No time to live, on purpose: nothing in the table may expire on its own.
+
+- A file record (``FILE#<bucket>/<key>``, ``ETAG#<etag>``) is the replay ledger: ingest's
+  conditional write finds it and ends a replayed S3 event, or a re-driven dead letter, as
+  ``duplicate``. One that expired would let the same file version be processed, and its rows
+  published, twice.
+- Chunk records (``INGEST#<ingest_id>``, ``CHUNK#<n>``) list the outputs each chunk published:
+  the failure path (RecordFailure) and ``redrive`` withdraw a file's outputs from them, and
+  finalize adds a file up from them. One that expired under a file still ``REGISTERED`` or
+  ``FAILED`` would leave its outputs published with no record of them.
+
+Both are small (a file's records are a few KB, ~2,000 chunks a day at 500 GB and 256 MiB chunks)
+and kept by PITR and the backups anyway. The table had TTL on ``expires_at``, an attribute no
+code ever wrote, so it never expired anything; if a kind of record ever should expire, write
+its ``expires_at`` where it is created and turn TTL on again with it.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +28,11 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTableAttribute,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
-    DynamodbTableTtl,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
 from infra.constructs.data_key import DataKey
-from infra.constructs.grants import assume_role_policy
+from infra.constructs.service_role import ServiceRole
 
 BACKUP_POLICY = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
 
@@ -55,7 +69,6 @@ class MetadataTable(Construct):
             server_side_encryption=DynamodbTableServerSideEncryption(
                 enabled=True, kms_key_arn=key.arn
             ),
-            ttl=DynamodbTableTtl(attribute_name="expires_at", enabled=True),
             deletion_protection_enabled=False,
         )
         if backup_names is not None:
@@ -79,14 +92,15 @@ class MetadataTable(Construct):
                 )
             ],
         )
-        role = IamRole(
+        role = ServiceRole(
             self,
             "backup-role",
             name=role_name,
-            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
-            force_detach_policies=True,
+            service="backup.amazonaws.com",
+            grants=[],
+            managed_policy_arns=[BACKUP_POLICY],
+            description="Backs up the pipeline metadata table (AWS Backup)",
         )
-        IamRolePolicyAttachment(self, "backup-policy", role=role.name, policy_arn=BACKUP_POLICY)
         BackupSelection(
             self,
             "selection",
@@ -94,6 +108,7 @@ class MetadataTable(Construct):
             plan_id=plan.id,
             iam_role_arn=role.arn,
             resources=[self.table.arn],
+            depends_on=list(role.policies),  # infra/constructs/service_role.py
         )
 
     @property
