@@ -64,9 +64,13 @@ class ObservabilityStack(EnvironmentStack):
                 label=f"{function} {metric}",
             )
 
+        # A rate is 0 in a period with nothing to divide by, in the form CloudWatch documents
+        # for it (IF(condition, trueValue, falseValue), "Metric math syntax and functions",
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
+        # MAX([invocations, 1]) mixed a scalar into a time-series array and floored a count.
         def error_rate(function: str) -> MathExpression:
             return MathExpression(
-                expression="100 * errors / MAX([invocations, 1])",
+                expression="IF(invocations > 0, 100 * errors / invocations, 0)",
                 using={
                     "errors": lam("Errors", function),
                     "invocations": lam("Invocations", function),
@@ -75,7 +79,7 @@ class ObservabilityStack(EnvironmentStack):
             )
 
         quarantine_rate = MathExpression(
-            expression="100 * quarantined / MAX([rows, 1])",
+            expression="IF(rows > 0, 100 * quarantined / rows, 0)",
             using={
                 "quarantined": app("RowsQuarantined", "transform"),
                 "rows": app("RowsRead", "transform"),
