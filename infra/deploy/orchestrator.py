@@ -10,6 +10,7 @@ from pathlib import Path
 
 from infra.deploy.fingerprint import stack_fingerprint
 from infra.deploy.record import DeployRecord
+from infra.deploy.release import release
 from infra.terraform import Terraform, TerraformError
 
 _PLAN_SUMMARY = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
@@ -97,7 +98,8 @@ def destroy_stacks(
     record: DeployRecord,
     progress: Progress = lambda stack, message: None,
 ) -> list[StackResult]:
-    """Destroy in reverse deployment order; the record forgets each destroyed stack."""
+    """Destroy in reverse deployment order; the record forgets each destroyed stack. What a
+    stack adopted is released from its state first, never destroyed (infra/deploy/release.py)."""
     results: list[StackResult] = []
     for stack in reversed(stacks):
         stack_dir = synth_dir / "stacks" / stack
@@ -105,6 +107,9 @@ def destroy_stacks(
         try:
             progress(stack, "terraform init")
             terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
+            released = release(stack_dir, terraform)  # adopted resources: forgotten, kept
+            if released:
+                progress(stack, f"released, kept in AWS: {', '.join(released)}")
             progress(stack, "terraform destroy")
             output = terraform.run(
                 stack_dir, "destroy", "-input=false", "-no-color", "-auto-approve"
