@@ -35,9 +35,11 @@ import pyarrow.parquet as pq
 from testkit.synthetic import generate_file
 
 from ingest.chunking import plan_chunks
+from pipeline_shared.chain import ChunkEnd, check_chain
 from pipeline_shared.contract import CHANNELS, COUNTRIES, CURRENCY_MINOR_UNITS, REQUIRED_COLUMNS
 from transform.engine import ChunkContext, Limits, transform_stream
 from transform.outputs import DICTIONARY_COLUMNS, PARQUET_SCHEMA
+from transform.record_guard import RecordGuard
 
 # As the transform function runs (TRANSFORM_ALLOCATOR in infra/stacks/pipeline_stack.py, which
 # this resolve cannot import): Arrow's allocator keeps freed memory for the next batch.
@@ -167,6 +169,60 @@ def measure_gzip(path: Path, out: Path) -> int:
     return summary.rows_read
 
 
+def measure_chain(path: Path, chunk_mb: int) -> int:
+    """What proving the cuts costs a chunk: the record guard reading one chunk (its state
+    machine as read and as if started inside quotes, the over-long and UTF-8 checks) against a
+    plain read of the same bytes, and finalize's walk over 400 chunks (a 100 GiB file)."""
+    size = min(path.stat().st_size, chunk_mb << 20)
+    timings = {}
+    for name, wrap in (
+        ("plain read", lambda stream: stream),
+        (
+            "record guard",
+            lambda stream: RecordGuard(
+                stream, max_record_bytes=1 << 20, field_count=len(REQUIRED_COLUMNS)
+            ),
+        ),
+    ):
+        runs = []
+        for _ in range(5):  # CPU seconds, the best of five (the first warms the page cache)
+            with path.open("rb") as handle:
+                stream = io.BytesIO(handle.read(size))
+            reader = wrap(stream)
+            started = time.process_time()
+            while reader.read(16 << 20):
+                pass
+            runs.append(time.process_time() - started)
+        timings[name] = min(runs)
+    ends = [
+        ChunkEnd(
+            index=i,
+            start=i * 100,
+            end=(i + 1) * 100,
+            end_state="record",
+            end_state_if_quoted="quoted",
+        )
+        for i in range(400)
+    ]
+    started = time.perf_counter()
+    for _ in range(100):
+        assert check_chain(ends, 400 * 100).proven
+    walk_ms = (time.perf_counter() - started) * 10
+    extra = timings["record guard"] - timings["plain read"]
+    print(
+        json.dumps(
+            {
+                "chunk_mb": round(size / 1e6),
+                "plain_read_s": round(timings["plain read"], 3),
+                "guard_s": round(timings["record guard"], 3),
+                "guard_extra_s_per_chunk": round(extra, 3),
+                "finalize_walk_400_chunks_ms": round(walk_ms, 2),
+            }
+        )
+    )
+    return 0
+
+
 def _naive_problems(row: dict[str, str]) -> list[str]:
     problems = [
         f"{c}: bad id"
@@ -281,6 +337,7 @@ def child(mode: str, path: Path, out: Path, limit: int, chunk_mb: int) -> None:
         "threads": lambda: measure_engine(path, out, chunk_mb, workers=Limits().workers),
         "naive": lambda: measure_naive(path, out, limit),
         "gzip": lambda: measure_gzip(path, out),
+        "chain": lambda: measure_chain(path, chunk_mb),
     }[mode]()
     seconds = time.perf_counter() - started
     mb = min(limit, path.stat().st_size) / 1e6
@@ -314,7 +371,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--child",
-        choices=("raw", "floor", "engine", "threads", "naive", "gzip"),
+        choices=("raw", "floor", "engine", "threads", "naive", "gzip", "chain"),
         help=argparse.SUPPRESS,
     )
     args = parser.parse_args()
@@ -339,7 +396,15 @@ def main() -> int:
             wrong_field_rate=0.0005,
         )
     results, chunk_rates = {}, list[str]()
-    modes = ("raw", "floor", "engine", "threads", "naive", *(("gzip",) if args.gzip else ()))
+    modes = (
+        "raw",
+        "floor",
+        "engine",
+        "threads",
+        "naive",
+        "chain",
+        *(("gzip",) if args.gzip else ()),
+    )
     for mode in modes:
         command = [
             sys.executable,
@@ -366,6 +431,8 @@ def main() -> int:
         results[mode] = summary
         if mode == "engine":
             chunk_rates += [str(c["mb_per_s"]) for c in chunks]
+        if mode == "chain":
+            chain = chunks[0]
     print(f"file: {path} ({path.stat().st_size / 1e6:.0f} MB)")
     print(
         f"{'measurement':<38}{'MB':>8}{'rows':>12}{'s':>8}{'MB/s':>8}{'CPU s':>8}{'peak RSS MB':>13}"
@@ -379,6 +446,8 @@ def main() -> int:
         "gzip": "engine, file as one .csv.gz chunk",
     }
     for mode, r in results.items():
+        if mode == "chain":
+            continue
         print(
             f"{labels[mode]:<38}{r['mb']:>8}{r['rows']:>12}{r['seconds']:>8}{r['mb_per_s']:>8}"
             f"{r['cpu_s']:>8}{r['peak_rss_mb']:>13}"
@@ -393,6 +462,12 @@ def main() -> int:
     )
     threads = results["threads"]["mb_per_s"]
     print(f"blocks checked at once / one at a time (wall time of a chunk): {threads / engine:.2f}x")
+    print(
+        f"chain check: the record guard adds {chain['guard_extra_s_per_chunk']} s to a "
+        f"{chain['chunk_mb']} MB chunk (plain read {chain['plain_read_s']} s, guarded "
+        f"{chain['guard_s']} s); finalize walks 400 chunks in "
+        f"{chain['finalize_walk_400_chunks_ms']} ms"
+    )
     return 0
 
 
