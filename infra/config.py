@@ -15,13 +15,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.naming import Naming, NamingError, validate_suffix
+from infra.naming import (
+    CREATED_BUCKET_ROLES,
+    Naming,
+    NamingError,
+    s3_bucket_name_problem,
+    validate_suffix,
+)
 
 REQUIRED_TAGS = ("CostCenter", "Project", "Environment", "Owner", "DataClassification", "ManagedBy")
 SUFFIX_VARIABLE = "PIPELINE_ENV_SUFFIX"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-BUCKET_ROLES = ("raw", "processed", "quarantine")
+BUCKET_ROLES = ("raw", "processed", "quarantine")  # the roles an existing bucket can take
+# Where each bucket role's objects go after storage.glacier_after_days (storage.archive):
+# STANDARD: they stay; GLACIER_IR: Glacier Instant Retrieval, read in milliseconds like Standard;
+# GLACIER (Flexible Retrieval) and DEEP_ARCHIVE: archived, readable only after a RestoreObject
+# (hours), and skipped by Athena. https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-class-intro.html
+ARCHIVE_CLASSES = ("STANDARD", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
+INSTANT_CLASSES = ("STANDARD", "GLACIER_IR")
+DEFAULT_ARCHIVE = {
+    "raw": "GLACIER",  # read again only by a re-drive, which restores it first (infra/ops/redrive.py)
+    "processed": "GLACIER_IR",  # queried (Athena skips archived objects: docs/cost-optimization.md)
+    "quarantine": "GLACIER_IR",  # read by people investigating rejected rows
+    "artifacts": "STANDARD",  # Lambda reads layer zips whenever a layer version is published
+}
+# Roles whose readers need every object at once: an archived class is refused for them.
+INSTANT_ROLES = {
+    "processed": "Athena and other readers skip or fail on archived objects",
+    "artifacts": "Lambda reads layer zips from it when a layer version is published",
+}
 FUNCTIONS = ("ingest", "transform", "finalize", "notify")
 
 
@@ -97,6 +120,32 @@ class _Section:
 _REQUIRED = object()
 
 
+def _archive_classes(source: str, section: _Section) -> dict[str, str]:
+    """storage.archive: the storage class each bucket role's objects move to (defaults:
+    DEFAULT_ARCHIVE), refusing an archived class where readers need objects at once."""
+    classes = dict(DEFAULT_ARCHIVE)
+    for role in section.names():
+        if role not in CREATED_BUCKET_ROLES:
+            raise ConfigError(
+                f"{source}: storage.archive.{role}: not a bucket role "
+                f"({', '.join(CREATED_BUCKET_ROLES)})"
+            )
+        value = section.text(role, hint=f"one of {', '.join(ARCHIVE_CLASSES)}")
+        if value not in ARCHIVE_CLASSES:
+            raise ConfigError(
+                f"{source}: storage.archive.{role}: must be one of {', '.join(ARCHIVE_CLASSES)} "
+                f"(got {value!r})"
+            )
+        if role in INSTANT_ROLES and value not in INSTANT_CLASSES:
+            raise ConfigError(
+                f"{source}: storage.archive.{role}: {value} archives objects (readable only after "
+                f"a restore) but {INSTANT_ROLES[role]}: use {' or '.join(INSTANT_CLASSES)}"
+            )
+        classes[role] = value
+    section.done()
+    return classes
+
+
 @dataclass(frozen=True, kw_only=True)
 class FunctionSettings:
     memory_mb: int
@@ -116,10 +165,12 @@ class EnvironmentConfig:
     availability_zones: list[str]
     interface_endpoints: list[str]
     glacier_after_days: int
+    archive_classes: dict[str, str]  # bucket role -> storage class after glacier_after_days
     noncurrent_expire_days: int
     abort_multipart_days: int
     log_retention_days: int
     existing_buckets: dict[str, str]
+    bucket_prefix: str  # starts every bucket name the stacks create (naming.bucket_prefix)
     pitr_recovery_days: int
     backup_retention_days: int
     aws_backup: bool
@@ -137,7 +188,9 @@ class EnvironmentConfig:
     naming: Naming = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "naming", Naming(self.environment, self.suffix))
+        object.__setattr__(
+            self, "naming", Naming(self.environment, self.suffix, self.bucket_prefix)
+        )
 
     @property
     def finops_tags(self) -> dict[str, str]:
@@ -160,8 +213,8 @@ def load_config(
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
     top = _Section(source, data)
     environment = top.text("environment", hint="one of local, dev, staging, prod")
+    own_suffix = top.text("suffix") if "suffix" in top.names() else None
     suffix = suffix or os.environ.get(SUFFIX_VARIABLE) or top.text("suffix")
-    top._used.add("suffix")
     try:
         validate_suffix(environment, suffix)
     except NamingError as error:
@@ -198,8 +251,20 @@ def load_config(
     endpoints = network.texts("interface_endpoints", [])
     network.done()
 
+    naming_section = top.section("naming", required=True)
+    bucket_prefix = naming_section.text(
+        "bucket_prefix",
+        hint="an element only your organisation uses in S3 bucket names, e.g. 'acme-123456789012'",
+    )
+    naming_section.done()
+    try:
+        Naming(environment, suffix, bucket_prefix)  # every created bucket name, S3's rules
+    except NamingError as error:
+        raise ConfigError(f"{source}: naming.bucket_prefix: {error}") from None
+
     storage = top.section("storage", required=True)
     glacier = storage.integer("glacier_after_days", 90, minimum=30, maximum=3650)
+    archive = _archive_classes(source, storage.section("archive"))
     noncurrent = storage.integer("noncurrent_expire_days", 30, minimum=1, maximum=3650)
     multipart = storage.integer("abort_multipart_days", 7, minimum=1, maximum=365)
     log_retention = storage.integer("log_retention_days", 30, minimum=1, maximum=3653)
@@ -213,8 +278,23 @@ def load_config(
         existing[role] = existing_section.text(
             role, pattern=BUCKET.pattern, hint="a valid S3 bucket name"
         )
+        problem = s3_bucket_name_problem(existing[role])
+        if problem:
+            raise ConfigError(
+                f"{source}: storage.existing_buckets.{role}: {existing[role]!r} {problem}"
+            )
     existing_section.done()
     storage.done()
+    if existing and suffix != own_suffix:
+        # One environment's state adopts these buckets; a copy under another suffix would
+        # import the same buckets into a second state (and its destroy would race the first).
+        raise ConfigError(
+            f"{source}: storage.existing_buckets: this environment adopts existing buckets "
+            f"({', '.join(sorted(existing.values()))}), which only its own suffix "
+            f"{own_suffix!r} may manage; suffix {suffix!r} (--suffix or {SUFFIX_VARIABLE}) "
+            "would import them into a second Terraform state. Make personal copies of an "
+            "environment without existing buckets (dev)."
+        )
 
     table = top.section("table", required=True)
     pitr_days = table.integer("pitr_recovery_days", 35, minimum=1, maximum=35)
@@ -272,10 +352,12 @@ def load_config(
         availability_zones=zones,
         interface_endpoints=endpoints,
         glacier_after_days=glacier,
+        archive_classes=archive,
         noncurrent_expire_days=noncurrent,
         abort_multipart_days=multipart,
         log_retention_days=log_retention,
         existing_buckets=existing,
+        bucket_prefix=bucket_prefix,
         pitr_recovery_days=pitr_days,
         backup_retention_days=backup_days,
         aws_backup=aws_backup,

@@ -2,6 +2,10 @@
 
 Every name is made here, so a name can never miss the environment suffix, and a suffix that
 would make any name illegal fails at configuration time, naming the limit it breaks.
+
+S3 bucket names are global across every AWS account of the partition, so the buckets the stacks
+create also start with a configured ``bucket_prefix`` (an element only this organisation uses,
+e.g. its short name and the account id): ``<prefix>-txn-<role>-<environment>-<suffix>``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,11 @@ from dataclasses import dataclass
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 SUFFIX = re.compile(r"^[a-z0-9]{1,12}$")
+# Every bucket the data stack creates (infra/stacks/data_stack.py), by role.
+CREATED_BUCKET_ROLES = ("raw", "processed", "quarantine", "artifacts")
+# Lower-case letters, digits and single hyphens, starting and ending with a letter or digit; no
+# dots (a dotted name breaks virtual-hosted-style HTTPS, the S3 naming page's best practice).
+BUCKET_PREFIX = re.compile(r"^[a-z0-9](?:-?[a-z0-9])*$")
 
 # The tightest limits among the resource types we name (characters of the whole name).
 LIMITS = {
@@ -31,8 +40,44 @@ LIMITS = {
 }
 
 
+# Reserved by S3 (bucket naming rules, link below).
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
 class NamingError(ValueError):
     pass
+
+
+def s3_bucket_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid general purpose bucket name, or None. The rules of
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"""
+    if not 3 <= len(name) <= LIMITS["s3"]:
+        return f"is {len(name)} characters; S3 allows 3 to {LIMITS['s3']}"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name):
+        return (
+            "may hold only lower-case letters, digits, '.' and '-', "
+            "and must begin and end with a letter or digit"
+        )
+    if ".." in name:
+        return "must not contain two adjacent periods"
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", name):
+        return "must not be formatted as an IP address"
+    for prefix in RESERVED_BUCKET_PREFIXES:
+        if name.startswith(prefix):
+            return f"must not start with {prefix!r} (reserved by S3)"
+    for suffix in RESERVED_BUCKET_SUFFIXES:
+        if name.endswith(suffix):
+            return f"must not end with {suffix!r} (reserved by S3)"
+    return None
+
+
+def validate_bucket_prefix(prefix: str) -> None:
+    if not BUCKET_PREFIX.match(prefix):
+        raise NamingError(
+            f"bucket prefix {prefix!r} must be lower-case letters and digits, single hyphens "
+            "between them (no dots), starting and ending with a letter or digit"
+        )
 
 
 def validate_suffix(environment: str, suffix: str) -> None:
@@ -49,9 +94,14 @@ def validate_suffix(environment: str, suffix: str) -> None:
 class Naming:
     environment: str
     suffix: str
+    bucket_prefix: str = ""  # required for bucket names (config: naming.bucket_prefix)
 
     def __post_init__(self) -> None:
         validate_suffix(self.environment, self.suffix)
+        if self.bucket_prefix:
+            validate_bucket_prefix(self.bucket_prefix)
+            for role in CREATED_BUCKET_ROLES:  # the longest name fails here, not at deploy
+                self.bucket(role)
 
     @property
     def tail(self) -> str:
@@ -70,6 +120,19 @@ class Naming:
             raise NamingError(
                 f"name {name!r} is {len(name)} characters, over the {limit} allowed for {kind}"
             )
+        return name
+
+    def bucket(self, role: str) -> str:
+        """``<bucket_prefix>-txn-<role>-<environment>-<suffix>``: a bucket the stacks create,
+        checked against S3's naming rules."""
+        if not self.bucket_prefix:
+            raise NamingError(
+                "no bucket prefix: S3 bucket names are global, set naming.bucket_prefix"
+            )
+        name = f"{self.bucket_prefix}-{self.name(f'txn-{role}')}"
+        problem = s3_bucket_name_problem(name)
+        if problem:
+            raise NamingError(f"bucket name {name!r} {problem}")
         return name
 
     def ssm_path(self, *parts: str) -> str:

@@ -187,7 +187,17 @@ class LambdaOnArm64:
 
 @jsii.implements(IAspect)
 class Destroyable:
-    """Nothing may survive ``terraform destroy``."""
+    """Nothing the stacks create may survive ``terraform destroy``.
+
+    The one written exception: **adopted buckets** (``[storage.existing_buckets]``, imported,
+    never created here) hold data the stacks do not own, and are released on destroy, never
+    deleted. Each must have ``force_destroy`` false (an accidental delete of a non-empty bucket
+    fails) and ``lifecycle.prevent_destroy`` (a plan that would destroy it fails before any
+    change); the deploy's destroy removes it from the state instead (infra/deploy/release.py).
+    Every other bucket must still be force-destroyable."""
+
+    def __init__(self, adopted_bucket_names: Iterable[str] = ()) -> None:
+        self.adopted = frozenset(adopted_bucket_names)
 
     def visit(self, node: IConstruct) -> None:
         resource = _resource(node)
@@ -195,7 +205,24 @@ class Destroyable:
             return
         kind = resource.terraform_resource_type
         lifecycle = resource.lifecycle
-        if lifecycle is not None and getattr(lifecycle, "prevent_destroy", False):
+        prevent_destroy = lifecycle is not None and getattr(lifecycle, "prevent_destroy", False)
+        if kind == "aws_s3_bucket" and _input(resource, "bucket") in self.adopted:
+            if _input(resource, "force_destroy") is not False:
+                _fail(
+                    resource,
+                    "destroyable",
+                    "an adopted bucket must have force_destroy = false: destroy releases it, "
+                    "it never empties it",
+                )
+            if not prevent_destroy:
+                _fail(
+                    resource,
+                    "destroyable",
+                    "an adopted bucket must have lifecycle.prevent_destroy: destroy releases "
+                    "it (infra/deploy/release.py), a plan must never delete it",
+                )
+            return
+        if prevent_destroy:
             _fail(resource, "destroyable", "lifecycle.prevent_destroy is set")
         if (
             kind in ("aws_s3_bucket", "aws_backup_vault")
@@ -223,6 +250,7 @@ def all_rules(
     required_tags: Sequence[str],
     legacy_bucket_names: Iterable[str],
 ) -> list[Any]:
+    legacy_bucket_names = tuple(legacy_bucket_names)
     return [
         RequiredTags(required_tags),
         NamesCarrySuffix(environment, suffix, legacy_bucket_names),
@@ -230,5 +258,5 @@ def all_rules(
         LogRetention(),
         DynamoDbOnDemandWithRecovery(),
         LambdaOnArm64(),
-        Destroyable(),
+        Destroyable(adopted_bucket_names=legacy_bucket_names),
     ]

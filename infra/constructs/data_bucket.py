@@ -1,7 +1,13 @@
 """A private, encrypted, versioned S3 bucket with lifecycle tiering and a TLS-only policy.
 
 An environment may give the bucket an existing (legacy) name: the bucket keeps it and is
-adopted with a Terraform import block instead of being created.
+adopted with a Terraform import block instead of being created. An adopted bucket holds data
+the stacks did not create, so it is never deleted: ``force_destroy`` is off (S3 refuses to
+delete a non-empty bucket) and ``prevent_destroy`` is on (a plan that would destroy or replace
+it fails before anything changes); the deploy's destroy releases it from the Terraform state
+instead (infra/deploy/release.py), with everything else of this construct. Adopting replaces
+the bucket's policy, lifecycle, encryption, notification and tags with these (docs/deployment.md,
+"Adopting an existing bucket").
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -44,6 +51,23 @@ class Lifecycle:
     glacier_after_days: int
     noncurrent_expire_days: int
     abort_multipart_days: int
+    # Where current objects go after glacier_after_days; STANDARD: they stay (no transition).
+    storage_class: str = "GLACIER"
+
+    @property
+    def rule_id(self) -> str:
+        if self.storage_class == "STANDARD":
+            return "expire-versions-and-uploads"
+        return f"tier-to-{self.storage_class.lower().replace('_', '-')}"
+
+    def transitions(self) -> list[S3BucketLifecycleConfigurationRuleTransition]:
+        if self.storage_class == "STANDARD":
+            return []
+        return [
+            S3BucketLifecycleConfigurationRuleTransition(
+                days=self.glacier_after_days, storage_class=self.storage_class
+            )
+        ]
 
 
 class DataBucket(Construct):
@@ -61,9 +85,19 @@ class DataBucket(Construct):
         event_bridge: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        self.bucket = S3Bucket(self, "bucket", bucket=name, force_destroy=True)
+        self.adopted = adopt_existing
         if adopt_existing:
+            # The one exception to Destroyable (infra/aspects/rules.py): released, never deleted.
+            self.bucket = S3Bucket(
+                self,
+                "bucket",
+                bucket=name,
+                force_destroy=False,
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+            )
             self.bucket.import_from(name)
+        else:
+            self.bucket = S3Bucket(self, "bucket", bucket=name, force_destroy=True)
         bucket_id = self.bucket.id
         S3BucketOwnershipControls(
             self,
@@ -106,14 +140,10 @@ class DataBucket(Construct):
             bucket=bucket_id,
             rule=[
                 S3BucketLifecycleConfigurationRule(
-                    id="tier-to-glacier",
+                    id=lifecycle.rule_id,
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=[
-                        S3BucketLifecycleConfigurationRuleTransition(
-                            days=lifecycle.glacier_after_days, storage_class="GLACIER"
-                        )
-                    ],
+                    transition=lifecycle.transitions(),
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                             noncurrent_days=lifecycle.noncurrent_expire_days
@@ -129,6 +159,11 @@ class DataBucket(Construct):
         )
         if event_bridge:
             S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True)
+
+    @property
+    def resources(self) -> list[TerraformResource]:
+        """The bucket and each piece of its configuration: what a release leaves in AWS."""
+        return [n for n in self.node.find_all() if isinstance(n, TerraformResource)]
 
     @property
     def name(self) -> str:

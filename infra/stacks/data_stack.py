@@ -1,8 +1,14 @@
 """Data: the KMS key, the raw/processed/quarantine buckets, the metadata table and its
-backups, and the alert topic. Changes rarely; holds everything stateful."""
+backups, and the alert topic. Changes rarely; holds everything stateful.
+
+Buckets the environment adopts (``[storage.existing_buckets]``) are released on destroy, never
+deleted: the stack lists them, with their configuration and the KMS key their objects are
+encrypted with, under ``released_on_destroy`` in its Terraform JSON, and the deploy's destroy
+removes those from the state before destroying the rest (infra/deploy/release.py)."""
 
 from __future__ import annotations
 
+from cdktf import TerraformResource
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
@@ -11,17 +17,19 @@ from infra.constructs.data_bucket import DataBucket, Lifecycle
 from infra.constructs.data_key import DataKey
 from infra.constructs.metadata_table import MetadataTable
 from infra.constructs.ssm_exports import ExportedValues
+from infra.deploy.release import RELEASED_KEY
 from infra.stacks.base import EnvironmentStack
 
 NAME = "data"
 BUCKETS = ("raw", "processed", "quarantine")
 # Deployment packages too large for a direct upload (the layer), content-addressed keys.
-ARTIFACTS = "artifacts"
+ARTIFACTS = "artifacts"  # (*BUCKETS, ARTIFACTS) is naming.CREATED_BUCKET_ROLES: names checked
 
 
 def bucket_name(config: EnvironmentConfig, role: str) -> str:
-    """The bucket's legacy name if the environment declares one, else the convention."""
-    return config.existing_buckets.get(role) or config.naming.name(f"txn-{role}")
+    """The bucket's legacy name if the environment declares one (untouched), else
+    ``<bucket_prefix>-txn-<role>-<env>-<suffix>``."""
+    return config.existing_buckets.get(role) or config.naming.bucket(role)
 
 
 class DataStack(EnvironmentStack):
@@ -31,23 +39,38 @@ class DataStack(EnvironmentStack):
         key = DataKey(
             self, "key", alias=naming.name("pipeline-data", kind="kms-alias"), region=config.region
         )
-        lifecycle = Lifecycle(
-            glacier_after_days=config.glacier_after_days,
-            noncurrent_expire_days=config.noncurrent_expire_days,
-            abort_multipart_days=config.abort_multipart_days,
-        )
         buckets = {
             role: DataBucket(
                 self,
                 role,
                 name=bucket_name(config, role),
                 key=key,
-                lifecycle=lifecycle,
+                lifecycle=Lifecycle(
+                    glacier_after_days=config.glacier_after_days,
+                    storage_class=config.archive_classes[role],
+                    noncurrent_expire_days=config.noncurrent_expire_days,
+                    abort_multipart_days=config.abort_multipart_days,
+                ),
                 adopt_existing=role in config.existing_buckets,
                 event_bridge=role == "raw",
             )
             for role in (*BUCKETS, ARTIFACTS)
         }
+        adopted = [bucket for bucket in buckets.values() if bucket.adopted]
+        # Kept on destroy: each adopted bucket with its configuration (deleting a policy or a
+        # public access block would loosen a bucket that stays), and the key, without which
+        # what the pipeline wrote there could never be decrypted once its deletion window ends.
+        self.released_on_destroy: list[TerraformResource] = [
+            resource for bucket in adopted for resource in bucket.resources
+        ] + ([key.key] if adopted else [])
+        if self.released_on_destroy:
+            self.add_override(
+                f"//.{RELEASED_KEY}",
+                [
+                    f"{r.terraform_resource_type}.{r.friendly_unique_id}"
+                    for r in self.released_on_destroy
+                ],
+            )
         table = MetadataTable(
             self,
             "metadata",
