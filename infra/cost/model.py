@@ -197,9 +197,9 @@ class CostModel:
             return [("S3", "artifacts: deployment packages", 1.0 * self.p("s3_standard_gb_month"))]
         monthly_gb = u.gb_per_month * share
         stored_gb = monthly_gb * u.history_months
-        glacier_after = _glacier_days(resource)
+        archive = _archive(resource)
         months_standard = (
-            u.history_months if glacier_after is None else min(u.history_months, glacier_after / 30)
+            u.history_months if archive is None else min(u.history_months, archive[1] / 30)
         )
         standard_gb = monthly_gb * months_standard
         objects_per_month = self.files if resource.role == "raw" else self.chunks
@@ -215,31 +215,68 @@ class CostModel:
                 objects_per_month * (20 * self.p("s3_put_request") + 20 * self.p("s3_get_request")),
             ),
         ]
-        if glacier_after is not None:
-            glacier_gb = stored_gb - standard_gb
+        if archive is not None:
+            storage_class = archive[0]
+            label, storage, transition, retrieval = ARCHIVE_CLASSES[storage_class]
+            archived_gb = stored_gb - standard_gb
             items.append(
                 (
                     "S3",
-                    f"{resource.role}: {glacier_gb:,.0f} GB Glacier",
-                    glacier_gb * self.p("s3_glacier_gb_month"),
+                    f"{resource.role}: {archived_gb:,.0f} GB {label}",
+                    archived_gb * self.p(storage),
                 )
             )
             items.append(
                 (
                     "S3",
                     f"{resource.role}: lifecycle transitions",
-                    objects_per_month * self.p("s3_glacier_transition_request"),
+                    objects_per_month * self.p(transition),
                 )
             )
+            if resource.role == "processed" and retrieval is not None:
+                read_gb = min(u.archived_parquet_read_gb_per_month, archived_gb)
+                items.append(
+                    (
+                        "S3",
+                        f"{resource.role}: {read_gb:,.0f} GB read from {label}",
+                        read_gb * self.p(retrieval),
+                    )
+                )
         return items
 
 
-def _glacier_days(bucket: Resource) -> float | None:
+# Storage classes a lifecycle rule may move objects to: (label, storage price, transition price,
+# retrieval price per GB for an instant-access class or None). Restores from the archived
+# classes (a re-drive of an old raw file) are rare and not modelled.
+ARCHIVE_CLASSES: dict[str, tuple[str, str, str, str | None]] = {
+    "GLACIER_IR": (
+        "Glacier Instant Retrieval",
+        "s3_glacier_ir_gb_month",
+        "s3_glacier_ir_transition_request",
+        "s3_glacier_ir_retrieval_gb",
+    ),
+    "GLACIER": ("Glacier", "s3_glacier_gb_month", "s3_glacier_transition_request", None),
+    "DEEP_ARCHIVE": (
+        "Glacier Deep Archive",
+        "s3_deep_archive_gb_month",
+        "s3_deep_archive_transition_request",
+        None,
+    ),
+}
+
+
+def _archive(bucket: Resource) -> tuple[str, float] | None:
+    """(storage class, days) of the bucket's lifecycle transition, or None without one."""
     for lifecycle in bucket.references("aws_s3_bucket_lifecycle_configuration"):
         for rule in lifecycle.get("rule", []):
-            for transition in rule.get("transition", []):
-                if transition.get("storage_class") == "GLACIER":
-                    return float(transition["days"])
+            for transition in rule.get("transition", []) or []:
+                storage_class = str(transition.get("storage_class"))
+                if storage_class not in ARCHIVE_CLASSES:
+                    raise CostError(
+                        f"{bucket.address}: lifecycle transition to {storage_class} is not priced "
+                        "in infra/cost/model.py (ARCHIVE_CLASSES): add it with its prices"
+                    )
+                return storage_class, float(transition["days"])
     return None
 
 

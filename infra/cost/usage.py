@@ -59,6 +59,9 @@ class Usage:
     table_item_kb: float
     kms_requests_per_file: float
     alert_emails_per_file: float
+    # Read back from the processed bucket's archive class (retrieval fees). The profile must
+    # give it (load_usage); the default serves only hand-built profiles in tests.
+    archived_parquet_read_gb_per_month: float = 0.0
 
     @property
     def gb_per_month(self) -> float:
