@@ -3,7 +3,8 @@
     ./pants run envs/<env>:redrive -- raw/<source>/<yyyy>/<mm>/<dd>/<file> [...]   a file again
     ./pants run envs/<env>:redrive -- --dead-letters                              the trigger's DLQ
     (--dry-run: start nothing, print each event that would start a run, one JSON per line;
-     --wait SECONDS: wait for each file's outcome)
+     --wait SECONDS: wait for each file's outcome; --restore-tier Standard|Bulk: how an
+     archived raw file is restored first: reported, re-run once the restore completes)
 
 A file whose last run succeeded ends as ``duplicate`` (nothing is processed twice); one whose run
 failed is processed from the start. Uses the default AWS credentials, or the local emulator for
@@ -25,7 +26,13 @@ from envs.arguments import add_environment_arguments
 from infra.config import ConfigError, load_config
 from infra.ops.aws import EnvironmentAws
 from infra.ops.executions import wait_for
-from infra.ops.redrive import Pipeline, Redriven, redrive_dead_letters, reprocess
+from infra.ops.redrive import (
+    RESTORE_TIERS,
+    Pipeline,
+    Redriven,
+    redrive_dead_letters,
+    reprocess,
+)
 
 console = Console(stderr=True)
 # Outcomes of a waited-for run that need nobody's attention.
@@ -51,6 +58,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="wait up to SECONDS for each execution and show the file's outcome",
     )
+    parser.add_argument(
+        "--restore-tier",
+        choices=RESTORE_TIERS,
+        default="Standard",
+        help="restore tier for an archived raw file (Standard: 3-5 hours from Glacier Flexible "
+        "Retrieval; Bulk: 5-12 hours, cheaper)",
+    )
     args = parser.parse_args(argv)
     if bool(args.keys) == args.dead_letters:
         parser.error("give raw object keys, or --dead-letters (one of the two)")
@@ -73,7 +87,9 @@ def run(args: argparse.Namespace) -> list[tuple[Redriven, str]]:
             dry_run=args.dry_run,
         )
     else:
-        results = reprocess(pipeline, args.keys, dry_run=args.dry_run)
+        results = reprocess(
+            pipeline, args.keys, dry_run=args.dry_run, restore_tier=args.restore_tier
+        )
     outcomes = []
     for result in results:
         outcome = ""

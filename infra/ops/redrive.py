@@ -12,6 +12,13 @@ never twice. A file whose execution ended without recording an outcome (stopped 
 timed out) stays ``REGISTERED`` and would be refused the same way: when no running execution
 has it, it is first put through the workflow's own failure path (the finalize function marks
 it ``FAILED`` and withdraws what its chunks published), then started again.
+
+A raw file older than its bucket's ``glacier_after_days`` may be archived (S3 Glacier Flexible
+Retrieval or Deep Archive, or an Intelligent-Tiering archive tier in an adopted bucket): the
+workflow could not read it (``InvalidObjectState``). Such a file gets a RestoreObject instead of a
+run, and is reported "restore started, re-run after it completes"; a re-run once the restored
+copy is there starts the execution (the copy stays ``RESTORE_DAYS``, long enough for the run).
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html
 """
 
 from __future__ import annotations
@@ -34,6 +41,18 @@ from pipeline_shared.keys import file_key, typed
 RAW_PREFIX = "raw/"
 VISIBILITY_S = 300  # a received dead letter stays hidden this long unless deleted
 DONE = ("SUCCEEDED", "REJECTED")  # a file version in these states is never processed again
+# Storage classes whose objects must be restored before a GET (RestoreObject API reference:
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_RestoreObject.html).
+ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+RESTORE_TIERS = ("Standard", "Bulk")  # Expedited: not for Deep Archive, and costs the most
+RESTORE_DAYS = 7  # how long a restored copy stays readable
+# Typical completion, from the RestoreObject reference above.
+RESTORE_TIME = {
+    ("GLACIER", "Standard"): "3-5 hours",
+    ("GLACIER", "Bulk"): "5-12 hours",
+    ("DEEP_ARCHIVE", "Standard"): "within 12 hours",
+    ("DEEP_ARCHIVE", "Bulk"): "within 48 hours",
+}
 
 
 @dataclass(frozen=True)
@@ -86,8 +105,17 @@ class Redriven:
     event: dict[str, Any] | None = None  # what starts (or, in a dry run, would start) the run
 
 
-def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False) -> list[Redriven]:
-    """An execution per key, with the event EventBridge would send for the object now."""
+def reprocess(
+    pipeline: Pipeline,
+    keys: Iterable[str],
+    *,
+    dry_run: bool = False,
+    restore_tier: str = "Standard",
+) -> list[Redriven]:
+    """An execution per key, with the event EventBridge would send for the object now; an
+    archived object gets a restore (``restore_tier``) instead, and is reported."""
+    if restore_tier not in RESTORE_TIERS:
+        raise ValueError(f"restore tier {restore_tier!r} is not one of {', '.join(RESTORE_TIERS)}")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     running: dict[tuple[str, str, str], str] | None = None  # read once, when first needed
     results = []
@@ -122,6 +150,11 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
                 problem = f"still being processed by {execution.rsplit(':', 1)[-1]}"
                 results.append(Redriven(key, problem=problem))
                 continue
+        archived = _unreadable_until_restored(pipeline, key, head, restore_tier, dry_run)
+        if archived:
+            results.append(Redriven(key, problem=archived))
+            continue
+        if status == "REGISTERED":
             note = "its last run ended without an outcome: " + (
                 "would be released" if dry_run else "released"
             )
@@ -137,6 +170,47 @@ def reprocess(pipeline: Pipeline, keys: Iterable[str], *, dry_run: bool = False)
         )
         results.append(Redriven(key, execution_arn=arn, note=note, event=event))
     return results
+
+
+def _unreadable_until_restored(
+    pipeline: Pipeline, key: str, head: dict[str, Any], tier: str, dry_run: bool
+) -> str | None:
+    """None when the object can be read now; otherwise starts its restore (unless one runs
+    already, or this is a dry run) and says so. HeadObject tells: ``StorageClass`` (absent for
+    STANDARD), ``ArchiveStatus`` for Intelligent-Tiering's archive tiers, and ``Restore``:
+    ``ongoing-request="true"`` while a restore runs, ``ongoing-request="false",
+    expiry-date=...`` once a readable copy exists
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)."""
+    storage_class = str(head.get("StorageClass") or "STANDARD")
+    tiering_archive = head.get("ArchiveStatus")  # ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS
+    if storage_class not in ARCHIVED_CLASSES and not tiering_archive:
+        return None
+    restore = str(head.get("Restore") or "")
+    if 'ongoing-request="false"' in restore:
+        return None  # a restored copy is readable until its expiry-date
+    where = (
+        f"in the Intelligent-Tiering {tiering_archive} tier"
+        if tiering_archive
+        else f"in {storage_class}"
+    )
+    typical = RESTORE_TIME.get((storage_class, tier), "hours")
+    if 'ongoing-request="true"' in restore:
+        return f"archived {where}: a restore is in progress; re-run after it completes"
+    if dry_run:
+        return f"archived {where}: would start a restore ({tier} tier, typically {typical})"
+    request: dict[str, Any] = {"GlacierJobParameters": {"Tier": tier}}
+    if not tiering_archive:  # Intelligent-Tiering moves the object back; no copy, no Days
+        request["Days"] = RESTORE_DAYS
+    try:
+        pipeline.s3.restore_object(Bucket=pipeline.raw_bucket, Key=key, RestoreRequest=request)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "RestoreAlreadyInProgress":
+            return f"archived {where}: a restore is in progress; re-run after it completes"
+        return f"archived {where}: could not start a restore: {error}"
+    return (
+        f"archived {where}: restore started ({tier} tier, typically {typical}), "
+        "re-run after it completes"
+    )
 
 
 def _file_status(pipeline: Pipeline, key: str, etag: str) -> str | None:
