@@ -4,6 +4,7 @@ and ``StateMachineDefinition.render()`` returns the ASL dict tests read directly
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,16 @@ class Retry:
     backoff_rate: float = 2.0
     max_delay_seconds: int = 60
     jitter: str = "FULL"
+
+    def longest_wait_s(self) -> int:
+        """The most this retrier waits in all, between its attempts: each interval is
+        ``interval * backoff^n`` capped at ``max_delay`` (full jitter only shortens them)."""
+        return math.ceil(
+            sum(
+                min(self.interval_seconds * self.backoff_rate**n, self.max_delay_seconds)
+                for n in range(self.max_attempts)
+            )
+        )
 
     def render(self) -> dict[str, Any]:
         return {
@@ -124,6 +135,15 @@ class Task(_Guarded):
             self._body["OutputPath"] = output_path
         if timeout_seconds:
             self._body["TimeoutSeconds"] = timeout_seconds
+        self.timeout_seconds = timeout_seconds
+
+    def longest_s(self) -> int:
+        """The longest this task runs without anything hanging: one attempt at its whole
+        ``TimeoutSeconds``, plus every retrier's longest wait (the retried attempts are
+        counted as failing fast)."""
+        if not self.timeout_seconds:
+            raise ValueError(f"task {self.name!r} has no TimeoutSeconds: nothing bounds it")
+        return self.timeout_seconds + sum(retry.longest_wait_s() for retry in self._retries)
 
     @classmethod
     def invoke_lambda(
@@ -254,8 +274,13 @@ class Fail(State):
 
 
 class StateMachineDefinition:
-    def __init__(self, start: State, *, comment: str = "") -> None:
-        self.start, self.comment = start, comment
+    def __init__(
+        self, start: State, *, comment: str = "", timeout_seconds: int | None = None
+    ) -> None:
+        """``timeout_seconds``: the top-level ``TimeoutSeconds``, the longest an execution may
+        run before it ends ``TIMED_OUT`` (Amazon States Language, state machine structure:
+        https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html)."""
+        self.start, self.comment, self.timeout_seconds = start, comment, timeout_seconds
 
     def states(self) -> list[State]:
         seen: dict[str, State] = {}
@@ -275,6 +300,8 @@ class StateMachineDefinition:
             "StartAt": self.start.name,
             "States": {s.name: s.render() for s in self.states()},
         }
+        if self.timeout_seconds is not None:
+            body["TimeoutSeconds"] = self.timeout_seconds
         if self.comment:
             body = {"Comment": self.comment, **body}
         return body

@@ -16,7 +16,7 @@ from infra.constructs.lambda_function import FunctionProps, PipelineFunction, Pl
 from infra.constructs.lambda_layer import SharedLayer
 from infra.constructs.references import BucketRef, KeyRef, TableRef, TopicRef
 from infra.constructs.ssm_exports import ExportedValues, ImportedValues
-from infra.constructs.workflow import PipelineWorkflow, WorkflowFunctions
+from infra.constructs.workflow import MAX_FILE_BYTES, PipelineWorkflow, WorkflowFunctions
 from infra.stacks import data_stack, network_stack
 from infra.stacks.base import EnvironmentStack
 
@@ -128,7 +128,12 @@ class PipelineStack(EnvironmentStack):
                 "ingest",
                 "ingest.handlers.ingest_handler",
                 packages.ingest,
-                {**table_env, "CHUNK_BYTES": str(config.chunk_mb << 20)},
+                {
+                    **table_env,
+                    "CHUNK_BYTES": str(config.chunk_mb << 20),
+                    # The largest file accepted: the workflow's time limit is derived from it.
+                    "MAX_FILE_BYTES": str(MAX_FILE_BYTES),
+                },
                 [raw.grant_read("raw/"), table.grant_read_write()],
             ),
             transform=function(
@@ -193,6 +198,7 @@ class PipelineStack(EnvironmentStack):
             topic=topic,
             raw_bucket_name=raw.name,
             max_concurrency=config.map_max_concurrency,
+            chunk_bytes=config.chunk_mb << 20,
             log_retention_days=config.log_retention_days,
             log_key_arn=key.arn,
         )
