@@ -6,10 +6,32 @@ Pure functions of the Step Functions state, so every case is unit-tested without
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-SUBJECT_LIMIT = 100  # SNS rejects longer subjects
+# SNS Publish, Subject: "less than 100 characters long", with no line breaks or control
+# characters (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html); earlier editions of
+# the same page, and SNS itself, also require ASCII text that begins with a letter, number or
+# punctuation mark. A subject that breaks any of these fails the Publish state after the file
+# is already SUCCEEDED. So: printable ASCII only, at most 99 characters, never empty.
+SUBJECT_LIMIT = 99
+# SNS Publish, Message: "at most 256 KB in size (262,144 bytes, not 262,144 characters)".
+MESSAGE_LIMIT_BYTES = 262_144
+ELLIPSIS = "..."
+FALLBACK_SUBJECT = "pipeline alert"
+# Letters NFKD does not reduce to ASCII, spelled as ASCII; anything else non-ASCII becomes "?".
+_ASCII_SPELLING = str.maketrans(
+    {
+        "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
+        "\u0131": "i",  # dotless i
+        "\u2026": "...",  # ellipsis
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"),  # hyphens, dashes, minus
+        **dict.fromkeys("\u2018\u2019\u201a\u2032", "'"),  # single quotation marks, prime
+        **dict.fromkeys("\u201c\u201d\u201e\u00ab\u00bb\u2033", '"'),  # double ones, guillemets
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,10 +79,42 @@ def _file(event: dict[str, Any]) -> str:
 
 
 def _message(environment: str, severity: str, headline: str, lines: list[str]) -> Message:
-    subject = f"[{environment}] {severity.upper()} pipeline: {headline}"
+    subject = subject_line(f"[{environment}] {severity.upper()} pipeline: {headline}")
+    return Message(subject=subject, body=message_body(lines), severity=severity)
+
+
+def subject_line(text: str) -> str:
+    """``text`` as a subject SNS accepts: non-ASCII letters spelled in ASCII where they can be
+    (é -> e, ß -> ss) and "?" otherwise, every control character and run of white space one
+    space, at most SUBJECT_LIMIT characters (cut ones end in "..."), never empty. The body
+    keeps the exact key."""
+    spelled = unicodedata.normalize("NFKD", text.translate(_ASCII_SPELLING))
+    chars = []
+    for char in spelled:
+        if " " <= char <= "~":
+            chars.append(char)
+        elif unicodedata.category(char) == "Mn":
+            continue  # the accent NFKD split off its letter
+        elif char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            chars.append(" ")  # line breaks, tabs, control and format characters
+        else:
+            chars.append("?")
+    subject = " ".join("".join(chars).split())
     if len(subject) > SUBJECT_LIMIT:
-        subject = subject[: SUBJECT_LIMIT - 1] + "…"
-    return Message(subject=subject, body="\n".join(lines) + "\n", severity=severity)
+        subject = subject[: SUBJECT_LIMIT - len(ELLIPSIS)].rstrip() + ELLIPSIS
+    return subject or FALLBACK_SUBJECT
+
+
+def message_body(lines: list[str]) -> str:
+    """The lines as the message: UTF-8 text, cut (it never is in practice: every line is
+    bounded) to what SNS accepts."""
+    encoded = ("\n".join(lines) + "\n").encode(errors="replace")  # a lone surrogate: "?"
+    body = encoded.decode()
+    if len(encoded) <= MESSAGE_LIMIT_BYTES:
+        return body
+    note = "\n[message cut to fit SNS's 256 KB]\n"
+    kept = encoded[: MESSAGE_LIMIT_BYTES - len(note.encode())].decode(errors="ignore")
+    return kept + note
 
 
 def _succeeded(
@@ -119,9 +173,10 @@ def _failure(state: dict[str, Any], environment: str, *, execution: str | None =
     cause = error.get("Cause", "")
     try:  # Lambda errors arrive as a JSON string with errorMessage/errorType
         parsed = json.loads(cause)
-        cause = f"{parsed.get('errorType', '')}: {parsed.get('errorMessage', cause)}"
     except (TypeError, ValueError):
-        pass
+        parsed = None
+    if isinstance(parsed, dict):  # any other cause ("0", "null", a list) is shown as it is
+        cause = f"{parsed.get('errorType', '')}: {parsed.get('errorMessage', cause)}"
     detail = state.get("detail") or {}
     plan = (state.get("plan") or {}).get("value") or {
         "bucket": (detail.get("bucket") or {}).get("name"),

@@ -103,7 +103,8 @@ def test_rejection_and_duplicate() -> None:
 
 def test_long_subjects_fit_sns_limit() -> None:
     message = _compose(SUMMARY | {"key": "raw/bank/2024/05/01/" + "x" * 300 + ".csv"})
-    assert len(message.subject) <= SUBJECT_LIMIT
+    assert len(message.subject) == SUBJECT_LIMIT < 100  # SNS: "less than 100 characters"
+    assert message.subject.endswith("xxx...") and message.subject.isascii()
 
 
 def test_unknown_event_is_an_error() -> None:
@@ -129,3 +130,10 @@ def test_unbalanced_run_is_critical() -> None:
         | {"status": "FAILED", "problem": "rows read != rows written + quarantined + duplicates"}
     )
     assert message.severity == "critical" and "rows read != rows written" in message.body
+
+
+@pytest.mark.parametrize("cause", ["0", "null", '["a list"]', '"a string"', "not json"])
+def test_a_cause_that_is_not_a_lambda_error_object_is_shown_as_it_is(cause: str) -> None:
+    """A cause that parses as JSON but not as an object crashed DescribeFailure: no alert."""
+    state = {"plan": {"value": {"key": "raw/b/2024/05/01/x.csv"}}, "error": {"Cause": cause}}
+    assert f"Cause: {cause}" in _compose({"failure": state}).body
