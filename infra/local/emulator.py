@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.local.middleware import AnsweredRetries, CallLog, describe
+from infra.local.middleware import AnsweredRetries, AwsLimits, CallLog, describe
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
@@ -57,10 +57,10 @@ def _free_port() -> int:
 
 
 def wsgi_server(port: int) -> BaseWSGIServer:
-    """moto's application behind our layers (infra/local/middleware.py) on werkzeug's threaded
-    server, as moto's own ThreadedMotoServer runs it; a connection the client drops (before the
-    answer, or leaving part of it unread: a range read that moves on) is logged, where werkzeug
-    says nothing."""
+    """moto's application behind our layers (infra/local/middleware.py: the call log, answered
+    retries, AWS's limits) on werkzeug's threaded server, as moto's own ThreadedMotoServer runs
+    it; a connection the client drops (before the answer, or leaving part of it unread: a range
+    read that moves on) is logged, where werkzeug says nothing."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -78,7 +78,8 @@ def wsgi_server(port: int) -> BaseWSGIServer:
             call = describe(environ) if environ else getattr(self, "requestline", "")
             LOG.info('"%s" the client dropped the connection: %r', call, error)
 
-    app = CallLog(AnsweredRetries(DomainDispatcherApplication(create_backend_app), LOG), LOG)
+    moto = DomainDispatcherApplication(create_backend_app)
+    app = CallLog(AnsweredRetries(AwsLimits(moto, LOG), LOG), LOG)
     return make_server("127.0.0.1", port, app, threaded=True, request_handler=Handler)
 
 

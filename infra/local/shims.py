@@ -18,6 +18,16 @@ fails once moto supports the call itself: then delete the shim.
   not found"; AWS adds ": Table: <name> not found", and the AWS provider counts a DeleteTable
   answered so as done (the table is gone, e.g. a retried DeleteTable whose first answer was
   lost). Without the name a destroy fails on a table that no longer exists.
+- ``sfn_data_limit_is_terminal``: moto's ``States.ALL`` catches (and retries) every error;
+  AWS's cannot catch ``States.DataLimitExceeded``, a terminal error (concepts-error-handling:
+  "A terminal error that can't be caught by the States.ALL error type"). Locally a state over
+  256 KiB ran the workflow's failure path; in AWS the execution just fails: no RecordFailure,
+  no alert. Only a catcher or retrier that names the error matches it.
+- ``sfn_task_input_quota``: moto checks a state's output and a task's result against the 256
+  KiB quota, not a task's input after Parameters processing, which AWS also fails with
+  ``States.DataLimitExceeded`` ("When, after Parameters processing, the input of a state is
+  larger than the payload size quota"). Checked here before the task runs, measured as AWS
+  does (UTF-8 JSON, no white space between tokens; moto's own checks count ", " and ": ").
 """
 
 from __future__ import annotations
@@ -103,9 +113,60 @@ def dynamodb_missing_table_named() -> None:
     DynamoDBBackend.get_table = get_table  # type: ignore[method-assign]
 
 
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+
+
+def sfn_data_limit_is_terminal() -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+        ErrorEqualsDecl,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    matches = ErrorEqualsDecl._eval_body
+
+    def _eval_body(self: ErrorEqualsDecl, env: Environment) -> None:
+        error = env.stack[-1]
+        named = any(e.error_name == DATA_LIMIT_EXCEEDED for e in self.error_names)
+        if isinstance(error, ErrorName) and error.error_name == DATA_LIMIT_EXCEEDED and not named:
+            env.stack.pop()
+            env.stack.append(False)  # States.ALL (or States.TaskFailed) does not match it
+            return
+        matches(self, env)
+
+    ErrorEqualsDecl._eval_body = _eval_body  # type: ignore[method-assign]
+
+
+def sfn_task_input_quota() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    from infra.local.limits import SFN_PAYLOAD_MAX_BYTES
+
+    before = StateTaskService._before_eval_execution
+
+    def _before_eval_execution(
+        self: StateTaskService,
+        env: Any,
+        resource_runtime_part: Any,
+        raw_parameters: dict[str, Any],
+        state_credentials: Any,
+    ) -> None:
+        compact = to_json_str(raw_parameters, separators=(",", ":")).encode()
+        if len(compact) > SFN_PAYLOAD_MAX_BYTES:
+            self._verify_size_quota(env, raw_parameters)  # raises States.DataLimitExceeded
+        before(self, env, resource_runtime_part, raw_parameters, state_credentials)
+
+    StateTaskService._before_eval_execution = _before_eval_execution  # type: ignore[method-assign]
+
+
 def install_all(invoke: Invoker) -> None:
     sfn_validate_definition()
     sfn_list_versions()
     s3_policy_conditions()
     dynamodb_missing_table_named()
     lambda_runs_real_handlers(invoke)
+    sfn_data_limit_is_terminal()
+    sfn_task_input_quota()

@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+    ErrorEqualsDecl,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from infra.local import shims
+from infra.local import limits, shims
 
 REGION = "us-east-2"
 DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
@@ -53,7 +62,11 @@ def unpatched() -> Iterator[None]:
 
     saved_permission = FakeBucket.get_permission
     saved_get_table = DynamoDBBackend.get_table
+    saved_error_equals = ErrorEqualsDecl._eval_body
+    saved_before_task = StateTaskService._before_eval_execution
     yield
+    ErrorEqualsDecl._eval_body = saved_error_equals  # type: ignore[method-assign]
+    StateTaskService._before_eval_execution = saved_before_task  # type: ignore[method-assign]
     for name, original in zip(
         ("validate_state_machine_definition", "list_state_machine_versions"), saved[:2], strict=True
     ):
@@ -155,3 +168,110 @@ def test_eventbridge_still_cannot_start_step_functions(aws: None) -> None:
     with contextlib.suppress(ClientError, NotImplementedError):  # errors say "not supported" too
         events.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": "{}"}])
     assert sfn.list_executions(stateMachineArn=arn)["executions"] == []
+
+
+@pytest.fixture
+def executing(aws_credentials: None) -> Iterator[list[Any]]:
+    """moto running executions; each function invoked returns the next value queued."""
+    queued: list[Any] = []
+    saved = LambdaFunction._invoke_lambda
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        shims.lambda_runs_real_handlers(lambda fn, event: (json.dumps(queued.pop(0)), False, ""))
+        yield queued
+    LambdaFunction._invoke_lambda = saved  # type: ignore[method-assign]
+
+
+def _function() -> str:
+    import io
+    import zipfile
+
+    role = boto3.client("iam").create_role(RoleName="fr", AssumeRolePolicyDocument="{}")["Role"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("h.py", "def handler(e, c): return 1\n")
+    return str(
+        boto3.client("lambda", region_name=REGION).create_function(
+            FunctionName=f"f-{uuid.uuid4().hex[:6]}",
+            Runtime="python3.12",
+            Role=role["Arn"],
+            Handler="h.handler",
+            Code={"ZipFile": code.getvalue()},
+        )["FunctionArn"]
+    )
+
+
+def _run(definition: dict[str, Any]) -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name=f"m-{uuid.uuid4().hex[:6]}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/r",
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    for _ in range(400):
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            return dict(described)
+        time.sleep(0.05)
+    raise AssertionError("the execution did not end")
+
+
+def _caught_by(errors: list[str], function_arn: str) -> dict[str, Any]:
+    """A task whose result is over 256 KiB, caught by ``errors``."""
+    return {
+        "StartAt": "Task",
+        "States": {
+            "Task": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": function_arn, "Payload": {}},
+                "Retry": [{"ErrorEquals": errors, "MaxAttempts": 1, "IntervalSeconds": 1}],
+                "Catch": [{"ErrorEquals": errors, "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Succeed"},
+        },
+    }
+
+
+def test_moto_still_catches_data_limit_exceeded_with_states_all(
+    executing: list[Any], unpatched: None
+) -> None:
+    """In AWS the execution fails (no RecordFailure, no alert); moto ran the failure path."""
+    big = {"v": "x" * limits.SFN_PAYLOAD_MAX_BYTES}
+    arn = _function()
+    executing += [big, big]
+    assert _run(_caught_by(["States.ALL"], arn))["status"] == "SUCCEEDED"  # the gap
+    shims.sfn_data_limit_is_terminal()
+    executing += [big, big, big]
+    ended = _run(_caught_by(["States.ALL"], arn))
+    assert (ended["status"], ended["error"]) == ("FAILED", limits.SFN_DATA_LIMIT_ERROR)
+    assert len(executing) == 2  # not retried either
+    assert _run(_caught_by([limits.SFN_DATA_LIMIT_ERROR], arn))["status"] == "SUCCEEDED"
+
+
+def test_moto_still_sends_a_task_input_over_256_kib(executing: list[Any], unpatched: None) -> None:
+    half = "x" * (limits.SFN_PAYLOAD_MAX_BYTES // 2 + 10)  # one state holds it; a task, twice
+    definition = {
+        "StartAt": "Half",
+        "States": {
+            "Half": {"Type": "Pass", "Result": half, "ResultPath": "$.half", "Next": "Task"},
+            "Task": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": _function(),
+                    "Payload": {"a.$": "$.half", "b.$": "$.half"},
+                },
+                "ResultSelector": {"n.$": "$.StatusCode"},
+                "End": True,
+            },
+        },
+    }
+    executing.append({})
+    assert _run(definition)["status"] == "SUCCEEDED" and executing == []  # the gap: it ran
+    shims.sfn_task_input_quota()
+    executing.append({})
+    ended = _run(definition)
+    assert (ended["status"], ended["error"]) == ("FAILED", limits.SFN_DATA_LIMIT_ERROR)
+    assert executing == [{}]  # the function was not invoked
