@@ -19,6 +19,7 @@ class FileResult:
 
     status: str
     counts: dict[str, int] = field(default_factory=dict)
+    regrouped: bool = False  # a guessed chunk cut was wrong, and the chunks were read again
 
 
 def start_execution(sfn: Any, state_machine: str, name: str, event: dict[str, Any]) -> str:
@@ -52,4 +53,5 @@ def wait_for(sfn: Any, arn: str, *, timeout_s: float, poll_s: float = 0.25) -> F
     return FileResult(
         status=str(summary.get("status") or plan.get("status") or described["status"]),
         counts={name: int(summary.get(name, 0)) for name in COUNTS},
+        regrouped=bool(summary.get("regrouped")),
     )

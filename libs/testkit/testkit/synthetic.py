@@ -71,6 +71,12 @@ def _row(r: random.Random, n: int, day: dt.date) -> dict[str, str]:
     }
 
 
+def _quoted_note(r: random.Random, day: dt.date) -> str:
+    """A quoted free-text field whose lines are rows of the same width (not real rows)."""
+    fake = (",".join([*_row(r, 10**9 + i, day).values(), "x"]) for i in range(1500))
+    return '"' + "\n".join(fake) + '"'
+
+
 def write_transactions(
     out: IO[str],
     *,
@@ -82,10 +88,15 @@ def write_transactions(
     wrong_field_rate: float = 0.0,
     columns: tuple[str, ...] = REQUIRED_COLUMNS,
     newline: str = "\n",
+    quoted_note_rate: float = 0.0,
 ) -> GeneratedFile:
-    """Write rows to ``out`` until about ``target_bytes`` characters."""
+    """Write rows to ``out`` until about ``target_bytes`` characters. With
+    ``quoted_note_rate``, a ``note`` column is added and that share of rows gets a quoted note
+    of ~150 KB holding lines that look like rows: chunk cuts guessed inside one are wrong."""
     r = random.Random(seed)
     result = GeneratedFile(path=Path(getattr(out, "name", "-")))
+    if quoted_note_rate:
+        columns = (*columns, "note")
     out.write(",".join(columns) + newline)
     written, previous_ids = 0, list[str]()
     while written < target_bytes:
@@ -105,6 +116,8 @@ def write_transactions(
             result.valid += 1
             if len(previous_ids) < 10_000:
                 previous_ids.append(row["transaction_id"])
+        if quoted_note_rate and len(row) > 2:
+            row["note"] = _quoted_note(r, day) if r.random() < quoted_note_rate else "ok"
         line = ",".join(row[c] for c in columns if c in row) + newline
         out.write(line)
         written += len(line)
