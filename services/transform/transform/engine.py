@@ -131,10 +131,13 @@ def transform_stream(
         reported.append((row.number, row.text, row.expected_columns, row.actual_columns))
         return "skip"
 
+    # The header line is parsed in the first block too: a long header (up to 64 KiB) gets a
+    # block it fits in.
+    block_size = max(limits.block_size, 2 * len(header.line))
     try:
         reader = pv.open_csv(
             guard,
-            read_options=pv.ReadOptions(use_threads=False, block_size=limits.block_size),
+            read_options=pv.ReadOptions(use_threads=False, block_size=block_size),
             parse_options=pv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid_row
             ),
@@ -383,9 +386,11 @@ def _record_number(parsed_row: int, gaps: tuple[int, ...]) -> int:
 
 
 def _render(fields: dict[str, bytes | None]) -> str:
-    """A row as CSV text again (identical to the input for rows without quoting)."""
+    """A row as CSV text again (identical to the input for rows without quoting). The writer's
+    line end is CR LF so that a field holding either is quoted (the minimal quoting quotes the
+    line end's characters): a lone CR, a line end to a reader, must not be left bare."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(
+    csv.writer(out, lineterminator="\r\n").writerow(
         (value or b"").decode("utf-8", "replace") for value in fields.values()
     )
-    return out.getvalue().removesuffix("\n")
+    return out.getvalue().removesuffix("\r\n")
