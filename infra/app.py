@@ -13,6 +13,7 @@ from infra.stacks.data_stack import DataStack
 from infra.stacks.network_stack import NetworkStack
 from infra.stacks.observability_stack import ObservabilityStack
 from infra.stacks.pipeline_stack import Packages, PipelineStack
+from infra.terraform import REQUIRED_VERSION
 
 # Deployment order; each stack reads only values exported by the stacks before it.
 STACK_ORDER = ("data", "network", "pipeline", "observability")
@@ -34,13 +35,26 @@ def build_app(
     return app, stacks
 
 
+# The Terraform version every stack declares. HCL beside the JSON, like the imports: in
+# cdk.tf.json a string in the terraform block (required_version) makes checkov's
+# terraform_json parser fail the whole file ("this method receives only dicts": a parsing
+# error and no checks run, checkov 3.3.30); Terraform merges the two terraform blocks.
+VERSIONS_TF = (
+    "# The oldest Terraform these stacks run on (infra/terraform.py): the S3 backend's\n"
+    "# use_lockfile (S3-native state locking) needs 1.10.\n"
+    f'terraform {{\n  required_version = "{REQUIRED_VERSION}"\n}}\n'
+)
+
+
 def synthesize(app: App, outdir: Path) -> None:
-    """``app.synth()``, then move Terraform import blocks (adopted legacy buckets) from each
-    stack's JSON into an HCL ``imports.tf`` beside it: Terraform reads both, and checkov's
-    terraform_json parser fails on top-level import blocks."""
+    """``app.synth()``, then write each stack's ``versions.tf`` (its required Terraform
+    version) and move Terraform import blocks (adopted legacy buckets) from each stack's JSON
+    into an HCL ``imports.tf`` beside it: Terraform reads both, and checkov's terraform_json
+    parser fails on top-level import blocks."""
     app.synth()
     for name in STACK_ORDER:
         stack_json = outdir / "stacks" / name / "cdk.tf.json"
+        (stack_json.parent / "versions.tf").write_text(VERSIONS_TF)
         document = json.loads(stack_json.read_text())
         imports = document.pop("import", None)
         if not imports:

@@ -15,7 +15,9 @@ inits would collide there ("mkdir ...: file exists").
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +27,14 @@ from pathlib import Path
 MIRROR_VARIABLE = "PIPELINE_TF_PROVIDER_MIRROR"
 BINARY_VARIABLE = "TERRAFORM_BIN"
 LOCK_FILE = ".terraform.lock.hcl"
+# The oldest Terraform the stacks run on: the S3 backend's use_lockfile (S3-native state
+# locking, infra/stacks/base.py) came in 1.10. Every stack declares it (required_version), and
+# Terraform.configured refuses an older binary before anything runs.
+MINIMUM_VERSION = (1, 10, 0)
+REQUIRED_VERSION = ">= " + ".".join(map(str, MINIMUM_VERSION))
+_MINIMUM = f"{MINIMUM_VERSION[0]}.{MINIMUM_VERSION[1]}+"
+INSTALL_URL = "https://developer.hashicorp.com/terraform/install"
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 
 class TerraformError(RuntimeError):
@@ -40,10 +50,44 @@ def find_terraform() -> str:
     found = shutil.which("terraform")
     if found is None:
         raise TerraformError(
-            "terraform (1.5+) is not on PATH: install it (https://developer.hashicorp.com/terraform/install, "
+            f"terraform ({_MINIMUM}) is not on PATH: install it ({INSTALL_URL}, "
             f"or your package manager), or set {BINARY_VARIABLE}=/path/to/terraform"
         )
     return found
+
+
+def check_version(binary: str, env: dict[str, str] | None = None) -> tuple[int, int, int]:
+    """The version of ``binary``; a TerraformError of one line if it is older than
+    MINIMUM_VERSION or does not say."""
+    try:
+        result = subprocess.run(  # - the binary found above, a fixed argument
+            [binary, "version", "-json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise TerraformError(f"{binary} version: could not run it ({error})") from None
+    try:
+        text = str(json.loads(result.stdout)["terraform_version"])
+    except (ValueError, KeyError, TypeError):
+        text = result.stdout  # before 0.13 there is no -json: "Terraform v0.12.31"
+    found = _VERSION.search(text)
+    if result.returncode != 0 or found is None:
+        raise TerraformError(
+            f"{binary} version: no Terraform version in its output (exit {result.returncode}): "
+            f"{(result.stdout or result.stderr).strip()[:200]!r}"
+        )
+    version = (int(found[1]), int(found[2]), int(found[3]))
+    if version < MINIMUM_VERSION:
+        raise TerraformError(
+            f"Terraform {'.'.join(map(str, version))} ({binary}) is too old: the stacks need "
+            f"{_MINIMUM} (S3 state locking, use_lockfile); install "
+            f"a newer one ({INSTALL_URL}) or set {BINARY_VARIABLE}=/path/to/terraform"
+        )
+    return version
 
 
 def cli_config(mirror: Path, config_dir: Path) -> Path:
@@ -82,7 +126,9 @@ class Terraform:
             env.pop("TF_CLI_CONFIG_FILE")  # a dangling setting only produces warnings
         env["TF_PLUGIN_CACHE_DIR"] = str(work_dir / "plugin-cache")
         (work_dir / "plugin-cache").mkdir(parents=True, exist_ok=True)
-        return cls(find_terraform(), env, work_dir)
+        binary = find_terraform()
+        check_version(binary, env)
+        return cls(binary, env, work_dir)
 
     def init(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         """``terraform init`` starting from the shared dependency lock file, which the first

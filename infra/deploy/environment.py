@@ -53,6 +53,9 @@ def run_environment(
     """``command`` is deploy, plan or destroy. Raises DeployFailed with what was done."""
     outcome = Outcome()
     state_dir = state_dir.resolve()
+    # First, before an emulator starts or anything is synthesized: a missing or too old
+    # Terraform is one clear TerraformError (infra/terraform.py, MINIMUM_VERSION).
+    terraform = Terraform.configured(state_dir / "terraform")
     if config.environment == "local":
         from infra.local import emulator
 
@@ -77,7 +80,6 @@ def run_environment(
     synthesize(app, synth_dir.resolve())
     outcome.timings["synth"] = time.perf_counter() - step
 
-    terraform = Terraform.configured(state_dir / "terraform")
     record = record_for(config, state_dir)
     step = time.perf_counter()
     try:
