@@ -18,6 +18,12 @@ fails once moto supports the call itself: then delete the shim.
   not found"; AWS adds ": Table: <name> not found", and the AWS provider counts a DeleteTable
   answered so as done (the table is gone, e.g. a retried DeleteTable whose first answer was
   lost). Without the name a destroy fails on a table that no longer exists.
+- ``s3_delete_marker_versions``: in a bucket whose versioning was suspended, moto cannot delete
+  a key that has a delete marker (it disposes every version, and ``FakeDeleteMarker`` has no
+  ``dispose``: DeleteObjects answers 500). A destroy suspends versioning, then the AWS provider
+  empties the bucket (``force_destroy``) version by version. Objects the pipeline deletes
+  (a regrouped chunk's, a failed run's) leave delete markers, so a destroy failed. AWS deletes
+  a marker like any version (DeleteObjects with VersionId). Give markers a no-op ``dispose``.
 - ``sfn_data_limit_is_terminal``: moto's ``States.ALL`` catches (and retries) every error;
   AWS's cannot catch ``States.DataLimitExceeded``, a terminal error (concepts-error-handling:
   "A terminal error that can't be caught by the States.ALL error type"). Locally a state over
@@ -162,7 +168,17 @@ def sfn_task_input_quota() -> None:
     StateTaskService._before_eval_execution = _before_eval_execution  # type: ignore[method-assign]
 
 
+def s3_delete_marker_versions() -> None:
+    from moto.s3.models import FakeDeleteMarker
+
+    def dispose(self: FakeDeleteMarker, garbage: bool = False) -> None:
+        """A marker holds no data to release."""
+
+    FakeDeleteMarker.dispose = dispose  # type: ignore[attr-defined]
+
+
 def install_all(invoke: Invoker) -> None:
+    s3_delete_marker_versions()
     sfn_validate_definition()
     sfn_list_versions()
     s3_policy_conditions()
