@@ -24,11 +24,6 @@ fails once moto supports the call itself: then delete the shim.
   empties the bucket (``force_destroy``) version by version. Objects the pipeline deletes
   (a regrouped chunk's, a failed run's) leave delete markers, so a destroy failed. AWS deletes
   a marker like any version (DeleteObjects with VersionId). Give markers a no-op ``dispose``.
-- ``s3_delete_marker_dispose``: deleting a key from a bucket whose versioning is suspended
-  (Terraform suspends it before emptying a ``force_destroy`` bucket) disposes of every version,
-  and moto's delete marker has no ``dispose``: DeleteObjects fails with a 500 once a bucket
-  holds a delete marker (outputs a regrouped or failed run withdrew), and the destroy fails.
-  A delete marker has no content to release.
 - ``sfn_data_limit_is_terminal``: moto's ``States.ALL`` catches (and retries) every error;
   AWS's cannot catch ``States.DataLimitExceeded``, a terminal error (concepts-error-handling:
   "A terminal error that can't be caught by the States.ALL error type"). Locally a state over
@@ -124,15 +119,6 @@ def dynamodb_missing_table_named() -> None:
     DynamoDBBackend.get_table = get_table  # type: ignore[method-assign]
 
 
-def s3_delete_marker_dispose() -> None:
-    from moto.s3.models import FakeDeleteMarker
-
-    def dispose(self: FakeDeleteMarker, garbage: bool = False) -> None:
-        """Nothing to release: a marker holds no content."""
-
-    FakeDeleteMarker.dispose = dispose  # type: ignore[attr-defined]
-
-
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 
 
@@ -198,6 +184,5 @@ def install_all(invoke: Invoker) -> None:
     s3_policy_conditions()
     dynamodb_missing_table_named()
     lambda_runs_real_handlers(invoke)
-    s3_delete_marker_dispose()
     sfn_data_limit_is_terminal()
     sfn_task_input_quota()

@@ -63,14 +63,9 @@ def unpatched() -> Iterator[None]:
     saved_permission = FakeBucket.get_permission
     saved_get_table = DynamoDBBackend.get_table
     saved_error_equals = ErrorEqualsDecl._eval_body
-    from moto.s3.models import FakeDeleteMarker
-
-    saved_dispose = FakeDeleteMarker.__dict__.get("dispose")
     saved_before_task = StateTaskService._before_eval_execution
     yield
     ErrorEqualsDecl._eval_body = saved_error_equals  # type: ignore[method-assign]
-    if saved_dispose is None and "dispose" in FakeDeleteMarker.__dict__:
-        delattr(FakeDeleteMarker, "dispose")
     StateTaskService._before_eval_execution = saved_before_task  # type: ignore[method-assign]
     for name, original in zip(
         ("validate_state_machine_definition", "list_state_machine_versions"), saved[:2], strict=True
@@ -115,34 +110,6 @@ def test_moto_still_denies_everything_under_a_tls_only_policy(aws: None, unpatch
         bucket.get_permission("s3:PutObject", "arn:aws:s3:::b-local-x/k")
         == PermissionResult.NEUTRAL
     )
-
-
-def _empty_suspended_bucket(bucket: str) -> list[str]:
-    """What Terraform does to a force_destroy bucket: suspend versioning, delete every version
-    and delete marker."""
-    s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_object(Bucket=bucket, Key="k", Body=b"1")
-    s3.delete_object(Bucket=bucket, Key="k")  # a delete marker, as a withdrawal leaves
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-    listed = s3.list_object_versions(Bucket=bucket)
-    versions = [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]
-    s3.delete_objects(
-        Bucket=bucket,
-        Delete={"Objects": [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]},
-    )
-    left = s3.list_object_versions(Bucket=bucket)
-    return [v["Key"] for v in [*left.get("Versions", []), *left.get("DeleteMarkers", [])]]
-
-
-def test_moto_still_fails_to_empty_a_suspended_bucket_with_a_delete_marker(
-    aws: None, unpatched: None
-) -> None:
-    with pytest.raises(AttributeError, match="dispose"):  # in the server: a 500
-        _empty_suspended_bucket("b-local-gap")
-    shims.s3_delete_marker_dispose()
-    assert _empty_suspended_bucket("b-local-shim") == []
 
 
 def _delete_missing_table() -> str:
