@@ -27,7 +27,6 @@ import sys
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pv
@@ -38,6 +37,7 @@ from ingest.chunking import plan_chunks
 from pipeline_shared.chain import ChunkEnd, check_chain
 from pipeline_shared.contract import CHANNELS, COUNTRIES, CURRENCY_MINOR_UNITS, REQUIRED_COLUMNS
 from transform.engine import ChunkContext, Limits, transform_stream
+from transform.local_run import FileRange
 from transform.outputs import DICTIONARY_COLUMNS, PARQUET_SCHEMA
 from transform.record_guard import RecordGuard
 
@@ -92,23 +92,6 @@ def measure_floor(path: Path, out: Path) -> int:
     return rows
 
 
-class _Range(io.RawIOBase):
-    """Bytes [start, end) of a local file, as S3RangeReader gives a chunk to the engine."""
-
-    def __init__(self, handle: BinaryIO, start: int, end: int) -> None:
-        handle.seek(start)
-        self._handle, self._left = handle, end - start
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._handle.read(min(len(buffer), self._left))
-        buffer[: len(data)] = data
-        self._left -= len(data)
-        return len(data)
-
-
 def measure_engine(path: Path, out: Path, chunk_mb: int, workers: int) -> int:
     """The whole file as chunks of about ``chunk_mb``, one after the other, as the Map runs
     them on separate Lambdas (ingest's planner picks the boundaries), checking ``workers``
@@ -137,7 +120,7 @@ def measure_engine(path: Path, out: Path, chunk_mb: int, workers: int) -> int:
                 source_object=str(path),
                 chunk_start=start,
             )
-            stream = _Range(handle, start, end)
+            stream = FileRange(handle, start, end)
             started = time.perf_counter()
             summary = transform_stream(
                 stream,  # type: ignore[arg-type]

@@ -33,25 +33,28 @@ _INGEST_DEFAULTS = IngestSettings(
 )
 
 
-class _Range(io.RawIOBase):
-    """Bytes [start, end) of a local file."""
+class FileRange(io.RawIOBase):
+    """Bytes [start, end) of an open local file, as S3RangeReader gives a chunk to the engine
+    (the benchmarks read chunks through it too)."""
 
-    def __init__(self, path: Path, start: int, end: int) -> None:
-        self._file = path.open("rb")
-        self._file.seek(start)
-        self._left = end - start
+    def __init__(
+        self, handle: BinaryIO, start: int, end: int, *, owns_handle: bool = False
+    ) -> None:
+        handle.seek(start)
+        self._handle, self._left, self._owns = handle, end - start, owns_handle
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._file.read(min(len(buffer), self._left))
+        data = self._handle.read(min(len(buffer), self._left))
         buffer[: len(data)] = data
         self._left -= len(data)
         return len(data)
 
     def close(self) -> None:
-        self._file.close()
+        if self._owns:
+            self._handle.close()
         super().close()
 
 
@@ -189,7 +192,9 @@ def _open_chunk(path: Path, span: Span, gzipped: bool) -> BinaryIO:
                     f"chunk {span.index} starts at byte {span.start}, which does not follow an "
                     "LF: the chunk plan is wrong"
                 )
-    return _Range(path, span.start, span.end)  # type: ignore[return-value]
+    return FileRange(  # type: ignore[return-value]
+        path.open("rb"), span.start, span.end, owns_handle=True
+    )
 
 
 def _index(record: dict[str, Any]) -> int:
