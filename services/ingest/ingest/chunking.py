@@ -55,6 +55,13 @@ def _is_row(record: bytes, field_count: int) -> bool:
     return len(rows) == 1 and len(rows[0]) == field_count
 
 
+# The most chunks one file is cut into: the plan travels in the Step Functions state (256 KiB
+# at most, with the chunk list twice after a regrouping); a larger file gets larger chunks.
+# 1,000 chunks of a 100 GiB file keep every state under 100 KB (services/ingest/ingest/tests/
+# test_state_size.py); at 1,600 the largest is 130 KB.
+MAX_CHUNKS = 1000
+
+
 def plan_chunks(
     *,
     size: int,
@@ -65,7 +72,9 @@ def plan_chunks(
     window_bytes: int = 64 << 10,
 ) -> list[tuple[int, int]]:
     """Byte ranges [start, end) covering the whole object; the first starts at 0 (header
-    included), the others on record boundaries at or after ``data_start``."""
+    included), the others on record boundaries at or after ``data_start``. Chunks are about
+    ``chunk_bytes``, or larger when the file would need more than ``MAX_CHUNKS``."""
+    chunk_bytes = max(chunk_bytes, -(-size // MAX_CHUNKS))
     cuts = [0]
     tentative = max(chunk_bytes, data_start)
     while tentative < size:

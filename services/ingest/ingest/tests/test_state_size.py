@@ -32,6 +32,7 @@ from testkit.aws import REGION, Resources
 
 import ingest.handlers
 import ingest.plan
+from ingest.chunking import MAX_CHUNKS
 from ingest.cross_chunk import CrossChunkResult
 from ingest.finalize import RERUN, finalize_run, record_failure
 from ingest.settings import Settings
@@ -339,15 +340,6 @@ def smallest_chunk_bytes() -> int:
     return accepted
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="reported, not redesigned: at the smallest chunk size configuration allows (1 MiB), "
-    "a 100 GiB file is 102,400 chunks and ingest's result alone is 5,515,532 bytes: the Ingest "
-    "task fails States.DataLimitExceeded (and nears Lambda's 6 MB response). Measured for "
-    "100 GiB: the largest state (after Finalize, RERUN) is 129,917 bytes at chunk_mb = 64 "
-    "(1,600 chunks), 206,138 at 40, and passes 256 KiB near 34",
-)
 def test_the_smallest_chunks_allowed_keep_the_plan_under_half_the_limit(
     aws_env: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -358,5 +350,7 @@ def test_the_smallest_chunks_allowed_keep_the_plan_under_half_the_limit(
         "Ingest result": lambda_result(plan),
         "after Ingest": {**event, "plan": {"value": plan}},
     }
-    print(len(plan["chunks"]), "chunks")
+    # ingest.chunking.MAX_CHUNKS: a 100 GiB file at 1 MiB chunks would be 102,400 chunks, and
+    # ingest's result alone 5.5 MB (States.DataLimitExceeded); larger chunks instead.
+    assert len(plan["chunks"]) <= MAX_CHUNKS
     assert max(state_bytes(state) for state in states.values()) < MARGIN
