@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from infra.deploy.dependencies import output_digests, stack_inputs
 from infra.deploy.fingerprint import stack_fingerprint
 from infra.deploy.record import DeployRecord
 from infra.deploy.release import release
@@ -20,7 +22,7 @@ _DESTROY_SUMMARY = re.compile(r"Destroy complete! Resources: (\d+) destroyed")
 @dataclass
 class StackResult:
     stack: str
-    action: str  # unchanged | applied | planned | no-op | destroyed | failed
+    action: str  # unchanged | applied | planned | waiting | destroyed | failed
     seconds: float = 0.0
     added: int = 0
     changed: int = 0
@@ -42,6 +44,58 @@ def _counts(output: str) -> tuple[int, int, int]:
     return (int(match[1]), int(match[2]), int(match[3])) if match else (0, 0, 0)
 
 
+def plan_diff(plan_output: str) -> str:
+    """Terraform's diff from a ``terraform plan`` output: from the list of actions (or "No
+    changes.") to the end, without the refresh lines before it."""
+    for marker in (
+        "Terraform used the selected providers",
+        "Terraform will perform the following actions",
+        "No changes.",
+    ):
+        at = plan_output.find(marker)
+        if at >= 0:
+            return plan_output[at:].strip()
+    return plan_output.strip()
+
+
+def _inputs_now(
+    reads: dict[str, list[str]], known: dict[str, Any]
+) -> tuple[dict[str, str | None], list[str]]:
+    """The digests of the upstream values ``reads`` names, as the record holds them now, and
+    the upstream stacks not deployed (no record of them)."""
+    values: dict[str, str | None] = {}
+    missing = [upstream for upstream in reads if upstream not in known]
+    for upstream, names in reads.items():
+        outputs = known.get(upstream, {}).get("outputs")
+        if not isinstance(outputs, dict):
+            outputs = {}
+        for name in names:
+            values[f"{upstream}/{name}"] = outputs.get(name)
+    return values, missing
+
+
+def _why_plan(
+    entry: dict[str, Any] | None, fingerprint: str, inputs: dict[str, str | None], force: bool
+) -> str | None:
+    """Why a stack must be planned, or None when it is up to date."""
+    if force:
+        return "--force"
+    if entry is None:
+        return "not deployed yet"
+    if entry.get("fingerprint") != fingerprint:
+        return "its configuration changed"
+    if "outputs" not in entry:
+        return "recorded before upstream values were tracked"
+    before = entry.get("inputs", {})
+    changed = sorted(key for key in inputs if before.get(key) != inputs[key] or key not in before)
+    if changed:
+        shown = ", ".join(changed[:4]) + (
+            f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+        )
+        return f"values it reads changed since its last apply: {shown}"
+    return None
+
+
 def deploy_stacks(
     synth_dir: Path,
     stacks: Sequence[str],
@@ -51,25 +105,51 @@ def deploy_stacks(
     apply: bool = True,
     force: bool = False,
     progress: Progress = lambda stack, message: None,
+    show_plan: Progress | None = None,
 ) -> list[StackResult]:
-    """Plan (and apply) each stack whose fingerprint differs from the last successful deploy.
-    Stops at the first failure, which it raises with what it had done so far."""
+    """Plan (and apply) each stack that is not up to date: its fingerprint differs from its
+    last successful apply, or a value it reads from an upstream stack through SSM (a key ARN,
+    the subnet ids) differs from what it read then (infra/deploy/dependencies.py). Stops at
+    the first failure, which it raises with what it had done so far.
+
+    Planning only (``apply=False``), a stack that reads from an upstream stack not deployed
+    yet cannot be planned (its SSM parameters do not exist): it is reported ``waiting``.
+    ``show_plan(stack, diff)`` receives each plan's diff."""
     results: list[StackResult] = []
+    reads_of = stack_inputs(synth_dir, stacks)
+    known: dict[str, Any] = dict(record.load())
     for stack in stacks:
         stack_dir = synth_dir / "stacks" / stack
         fingerprint = stack_fingerprint(stack_dir)
-        if not force and record.fingerprint(stack) == fingerprint:
-            progress(stack, "unchanged since the last deploy: skipped")
+        reads = reads_of.get(stack, {})
+        inputs, missing = _inputs_now(reads, known)
+        if not apply and missing:
+            upstream = ", ".join(missing)
+            progress(
+                stack,
+                f"not planned: it reads values {upstream} exports, and {upstream} is not "
+                "deployed yet (a plan would fail: ParameterNotFound); `deploy` plans and "
+                "applies the stacks in order",
+            )
+            results.append(StackResult(stack, "waiting"))
+            continue
+        reason = _why_plan(known.get(stack), fingerprint, inputs, force)
+        if reason is None:
+            progress(
+                stack, "unchanged since the last deploy, and so are the values it reads: skipped"
+            )
             results.append(StackResult(stack, "unchanged"))
             continue
         started = time.perf_counter()
         result = StackResult(stack, "planned")
         try:
-            progress(stack, "terraform init")
+            progress(stack, f"terraform init ({reason})")
             terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
             progress(stack, "terraform plan")
             plan = terraform.run(stack_dir, "plan", "-input=false", "-no-color", "-out=tfplan")
             result.added, result.changed, result.destroyed = _counts(plan.stdout)
+            if show_plan is not None:
+                show_plan(stack, plan_diff(plan.stdout))
             if apply:
                 progress(
                     stack,
@@ -78,7 +158,10 @@ def deploy_stacks(
                 terraform.run(
                     stack_dir, "apply", "-input=false", "-no-color", "-auto-approve", "tfplan"
                 )
-                record.mark_deployed(stack, fingerprint)
+                outputs = terraform.run(stack_dir, "output", "-json", "-no-color").stdout
+                known[stack] = record.mark_deployed(
+                    stack, fingerprint, outputs=output_digests(outputs), inputs=inputs
+                )
                 result.action = "applied"
         except TerraformError as error:
             result.action, result.error = "failed", str(error)

@@ -25,7 +25,7 @@ def state_dir_for(config: EnvironmentConfig) -> Path:
 class DeployRecord(ABC):
     @abstractmethod
     def load(self) -> dict[str, Any]:
-        """stack name -> {"fingerprint": ..., "deployed_at": ...}"""
+        """stack name -> {"fingerprint", "deployed_at", "outputs", "inputs"} (mark_deployed)"""
 
     @abstractmethod
     def save(self, stacks: dict[str, Any]) -> None: ...
@@ -34,13 +34,29 @@ class DeployRecord(ABC):
         entry = self.load().get(stack)
         return None if entry is None else str(entry["fingerprint"])
 
-    def mark_deployed(self, stack: str, fingerprint: str) -> None:
+    def mark_deployed(
+        self,
+        stack: str,
+        fingerprint: str,
+        *,
+        outputs: dict[str, str] | None = None,
+        inputs: dict[str, str | None] | None = None,
+    ) -> dict[str, Any]:
+        """Record a successful apply: the stack's fingerprint, a digest of each value it
+        exports (``outputs``) and of each upstream value it read (``inputs``, as
+        ``<stack>/<name>``); the entry written."""
         stacks = self.load()
-        stacks[stack] = {
+        entry: dict[str, Any] = {
             "fingerprint": fingerprint,
             "deployed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
+        if outputs is not None:
+            entry["outputs"] = outputs
+        if inputs is not None:
+            entry["inputs"] = inputs
+        stacks[stack] = entry
         self.save(stacks)
+        return entry
 
     def forget(self, stack: str) -> None:
         stacks = self.load()

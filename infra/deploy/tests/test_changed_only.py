@@ -28,11 +28,10 @@ class FakeTerraform:
         self.calls.append((stack_dir.name, args[0]))
         if stack_dir.name == self.fail_on and args[0] == "apply":
             raise TerraformError(f"terraform apply failed in {stack_dir}: boom")
-        stdout = (
-            "Plan: 2 to add, 1 to change, 0 to destroy."
-            if args[0] == "plan"
-            else "Destroy complete! Resources: 3 destroyed."
-        )
+        stdout = {
+            "plan": "Plan: 2 to add, 1 to change, 0 to destroy.",
+            "output": "{}",
+        }.get(args[0], "Destroy complete! Resources: 3 destroyed.")
         return subprocess.CompletedProcess(args, 0, stdout, "")
 
     def init(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
