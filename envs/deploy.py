@@ -11,8 +11,10 @@ sample day of files through the pipeline; its destroy removes everything and sto
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,7 +22,8 @@ from rich.table import Table
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
 from envs.arguments import add_environment_arguments
-from infra.config import ConfigError, load_config
+from infra.config import ConfigError, EnvironmentConfig, load_config
+from infra.deploy.credentials import AwsAccessError, check_aws_access, describe_aws_error
 from infra.deploy.environment import Outcome, run_environment
 from infra.deploy.orchestrator import DeployFailed, StackResult
 from infra.deploy.packaging import build_packages
@@ -38,6 +41,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_environment_arguments(parser)
     parser.add_argument(
         "--force", action="store_true", help="plan/apply every stack, changed or not"
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="deploy or destroy a protected environment (prod) without asking: for CI",
     )
     parser.add_argument(
         "--no-sample-day",
@@ -94,12 +102,55 @@ def print_sample_day(report: SampleDayReport) -> None:
         console.print(f"  alert: {escape(subject)}")
 
 
+class NotConfirmed(RuntimeError):
+    pass
+
+
+def confirm(command: str, config: EnvironmentConfig, *, yes: bool, stdin: TextIO) -> None:
+    """A deploy or destroy of a protected environment goes ahead only once someone typed the
+    environment's name, or with --yes; without a terminal to ask on, it is refused."""
+    if command == "plan" or not config.protected or yes:
+        return
+    what = f"{command} {config.environment} ({config.suffix}, {config.region})"
+    if not stdin.isatty():
+        raise NotConfirmed(
+            f"{config.environment} is protected and there is no terminal to confirm on: "
+            f"pass --yes to {what} non-interactively (CI)"
+        )
+    console.print(
+        f"[bold yellow]{config.environment} is protected.[/bold yellow] "
+        f"Type the environment's name ({config.environment}) to {what}: ",
+        end="",
+    )
+    answer = stdin.readline().strip()
+    if answer != config.environment:
+        raise NotConfirmed(f"not confirmed (typed {answer!r}): nothing was done")
+
+
+def fail(command: str, message: object) -> int:
+    """One line, never wrapped, no traceback."""
+    text = " ".join(str(message).split())
+    console.print(f"[red]{command} failed:[/red] {escape(text)}", soft_wrap=True)
+    return 1
+
+
+def show_plan(stack: str, diff: str) -> None:
+    console.rule(f"[bold]{stack}[/bold]: terraform plan")
+    console.print(diff, markup=False, highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    region = "its region"  # for an AWS error's message, once the config says
     try:
         config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
+        region = config.region
+        confirm(args.command, config, yes=args.yes, stdin=sys.stdin)
+        if config.environment != "local":  # the local deploy starts its own emulator
+            identity = check_aws_access(config.region)
+            console.print(f"AWS account {identity.account} as {identity.arn}", soft_wrap=True)
         step = time.perf_counter()
         packages_dir = args.packages or build_packages(config.environment)
         timings["package"] = time.perf_counter() - step
@@ -111,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             state_dir=state_dir_for(config),
             force=args.force,
             sample_day=not args.no_sample_day,
-            progress=lambda stack, message: console.print(f"[bold]{stack:>13}[/bold]  {message}"),
+            progress=lambda stack, message: console.print(
+                f"[bold]{stack:>13}[/bold]  {escape(message)}", soft_wrap=True
+            ),
+            show_plan=show_plan if args.command == "plan" else None,
         )
     except DeployFailed as error:
         console.print(results_table(error.results, timings))
@@ -121,9 +175,17 @@ def main(argv: list[str] | None = None) -> int:
         for note in getattr(error, "__notes__", []):
             console.print(note, markup=False, highlight=False)
         return 1
-    except (ConfigError, FileNotFoundError, ValueError, TerraformError, RuntimeError) as error:
-        console.print(f"[red]{args.command} failed:[/red] {error}")
+    except (NotConfirmed, AwsAccessError, ConfigError) as error:
+        return fail(args.command, error)
+    except (FileNotFoundError, ValueError, TerraformError, RuntimeError) as error:
+        console.print(f"[red]{args.command} failed:[/red] {escape(str(error))}")
         return 1
+    except Exception as error:  # botocore's, from the deploy record in the state bucket
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(error, BotoCoreError | ClientError):
+            return fail(args.command, describe_aws_error(error, region))
+        raise
     if outcome.endpoint:
         console.print(f"local AWS emulator: {outcome.endpoint}")
         failed_calls = emulator.server_errors(state_dir_for(config))

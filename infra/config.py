@@ -6,6 +6,7 @@ would be valid. Unknown keys are errors too, so a typo cannot silently fall back
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -17,6 +18,7 @@ from typing import Any
 
 from infra.naming import (
     CREATED_BUCKET_ROLES,
+    ENVIRONMENTS,
     Naming,
     NamingError,
     s3_bucket_name_problem,
@@ -46,6 +48,22 @@ INSTANT_ROLES = {
     "artifacts": "Lambda reads layer zips from it when a layer version is published",
 }
 FUNCTIONS = ("ingest", "transform", "finalize", "notify")
+# AWS tag limits (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+MAX_TAG_KEY, MAX_TAG_VALUE = 128, 256
+# Environments whose deploy and destroy always ask for confirmation (config: protected).
+PROTECTED_ALWAYS = ("prod",)
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's endpoint data (what boto3 and, with the
+    same AWS partitions, the Terraform provider can address)."""
+    import botocore.loaders
+
+    endpoints = botocore.loaders.create_loader().load_data("endpoints")
+    return frozenset(
+        region for partition in endpoints["partitions"] for region in partition["regions"]
+    )
 
 
 class ConfigError(ValueError):
@@ -185,6 +203,7 @@ class EnvironmentConfig:
     state_bucket: str | None = None  # remote state (S3, native locking); None: local state files
     state_dir: str = "terraform-state"  # where local state files go (set by the synth entrypoint)
     aws_endpoint: str | None = None  # the local emulator, set by the local deploy only
+    protected: bool = False  # deploy and destroy ask for confirmation (prod always)
     naming: Naming = field(init=False)
 
     def __post_init__(self) -> None:
@@ -209,10 +228,28 @@ def load_config(
         raise ConfigError(
             f"{source}: no such file: each environment needs envs/<env>/config.toml"
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source}: is a directory, not a TOML file") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{source}: not UTF-8 text (byte {error.start}: {error.object[error.start:error.start + 1]!r}); "
+            "save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{source}: cannot be read ({error.strerror or error})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
     top = _Section(source, data)
-    environment = top.text("environment", hint="one of local, dev, staging, prod")
+    environment = top.text("environment", hint="one of " + ", ".join(ENVIRONMENTS))
+    directory = path.parent.name
+    if directory in ENVIRONMENTS and directory != environment:
+        raise ConfigError(
+            f"{source}: environment: says {environment!r} but the file is in envs/{directory}/: "
+            f"each environment's config lives in its own directory"
+        )
+    protected = top.boolean("protected", environment in PROTECTED_ALWAYS)
+    if environment in PROTECTED_ALWAYS and not protected:
+        raise ConfigError(f"{source}: protected: {environment} is always protected (got false)")
     own_suffix = top.text("suffix") if "suffix" in top.names() else None
     suffix = suffix or os.environ.get(SUFFIX_VARIABLE) or top.text("suffix")
     try:
@@ -225,9 +262,25 @@ def load_config(
         pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d",
         hint="an AWS region such as us-east-2",
     )
+    if region not in known_regions():
+        raise ConfigError(
+            f"{source}: region: {region!r} is not an AWS region botocore knows "
+            "(e.g. us-east-2, eu-west-1; a new region needs a newer botocore)"
+        )
 
     tags_section = top.section("tags", required=True)
     tags = {key: tags_section.text(key) for key in tags_section.names()}
+    for key, value in tags.items():
+        if len(key) > MAX_TAG_KEY:
+            raise ConfigError(
+                f"{source}: tags.{key[:40]}...: a tag key is at most {MAX_TAG_KEY} characters "
+                f"(got {len(key)})"
+            )
+        if len(value) > MAX_TAG_VALUE:
+            raise ConfigError(
+                f"{source}: tags.{key}: a tag value is at most {MAX_TAG_VALUE} characters "
+                f"(got {len(value)})"
+            )
     tags_section.done()
     missing = [t for t in REQUIRED_TAGS if t not in tags and t not in ("Environment", "ManagedBy")]
     if missing:
@@ -371,4 +424,5 @@ def load_config(
         alarm_latency_p95_ms=alarm_values["latency"],
         state_bucket=state_bucket,
         aws_endpoint=aws_endpoint,
+        protected=protected,
     )

@@ -49,6 +49,7 @@ def run_environment(
     sample_day: bool = True,
     stop_emulator: bool = True,
     progress: Progress = lambda stack, message: None,
+    show_plan: Progress | None = None,
 ) -> Outcome:
     """``command`` is deploy, plan or destroy. Raises DeployFailed with what was done."""
     outcome = Outcome()
@@ -96,6 +97,7 @@ def run_environment(
                 apply=command == "deploy",
                 force=force,
                 progress=progress,
+                show_plan=show_plan,
             )
     except DeployFailed as failure:
         if config.environment == "local":
