@@ -5,6 +5,7 @@ def pipeline_environment(env):
     """The entrypoints of one environment, envs/<env>/ (docs/deployment.md):
 
     ./pants run envs/<env>:synth | :deploy | :plan | :destroy | :cost | :redrive | :status
+    ./pants run envs/<env>:bootstrap   (once per account: the remote-state bucket)
     """
     pex_binary(name="synth", entry_point="envs.synth", args=["--env", env], resolve="infra")
     for command in ("deploy", "plan", "destroy"):
@@ -22,7 +23,7 @@ def pipeline_environment(env):
         resolve="infra",
         dependencies=["infra/cost:tables"],
     )
-    for command in ("redrive", "status"):  # operator tools (docs/operations.md)
+    for command in ("redrive", "status", "bootstrap"):  # operator tools (docs/operations.md)
         pex_binary(
             name=command,
             entry_point=f"envs.{command}",
