@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra.local.call_report import CALLS_FILE, CallRecorder
 from infra.local.middleware import AnsweredRetries, AwsLimits, CallLog, describe
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wsgi_server(port: int) -> BaseWSGIServer:
+def wsgi_server(port: int, calls: Path | None = None) -> BaseWSGIServer:
     """moto's application behind our layers (infra/local/middleware.py: the call log, answered
     retries, AWS's limits) on werkzeug's threaded server, as moto's own ThreadedMotoServer runs
     it; a connection the client drops (before the answer, or leaving part of it unread: a range
@@ -79,7 +80,9 @@ def wsgi_server(port: int) -> BaseWSGIServer:
             LOG.info('"%s" the client dropped the connection: %r', call, error)
 
     moto = DomainDispatcherApplication(create_backend_app)
-    app = CallLog(AnsweredRetries(AwsLimits(moto, LOG), LOG), LOG)
+    app: CallLog | CallRecorder = CallLog(AnsweredRetries(AwsLimits(moto, LOG), LOG), LOG)
+    if calls is not None:  # each function's and the state machine's calls, by role
+        app = CallRecorder(app, calls)
     return make_server("127.0.0.1", port, app, threaded=True, request_handler=Handler)
 
 
@@ -97,7 +100,8 @@ def serve(port: int, state_dir: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     shims.install_all(HandlerRunner(endpoint=url, work_dir=state_dir / "lambda-code"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    server = wsgi_server(port)
+    (state_dir / CALLS_FILE).unlink(missing_ok=True)  # a new emulator holds nothing before it
+    server = wsgi_server(port, state_dir / CALLS_FILE)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

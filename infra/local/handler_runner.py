@@ -23,6 +23,8 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend
 
+from infra.local.call_report import role_access_key
+
 RUNNER = r"""
 import json, sys, time, traceback, uuid
 code_dir, layer_dirs, handler = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
@@ -84,7 +86,9 @@ class HandlerRunner:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": os.environ.get("HOME", "/tmp"),
             "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "test",
+            # The function's own role, recoverable from the key: the call report
+            # (infra/local/call_report.py) holds each call against that role's policies.
+            "AWS_ACCESS_KEY_ID": role_access_key(function.role.rsplit("/", 1)[-1]),
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_DEFAULT_REGION": function.region,
             "AWS_REGION": function.region,
