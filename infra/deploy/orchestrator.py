@@ -54,7 +54,12 @@ def plan_diff(plan_output: str) -> str:
     ):
         at = plan_output.find(marker)
         if at >= 0:
-            return plan_output[at:].strip()
+            plan_output = plan_output[at:]
+            break
+    # Not "Saved the plan to: tfplan ... run: terraform apply tfplan": the deploy applies it.
+    saved = plan_output.find("\nSaved the plan to:")
+    if saved >= 0:
+        plan_output = plan_output[:saved].rstrip().rstrip("─").rstrip()
     return plan_output.strip()
 
 
@@ -124,12 +129,13 @@ def deploy_stacks(
         reads = reads_of.get(stack, {})
         inputs, missing = _inputs_now(reads, known)
         if not apply and missing:
-            upstream = ", ".join(missing)
+            upstream = " and ".join(missing)
             progress(
                 stack,
-                f"not planned: it reads values {upstream} exports, and {upstream} is not "
-                "deployed yet (a plan would fail: ParameterNotFound); `deploy` plans and "
-                "applies the stacks in order",
+                f"not planned: it reads values that {upstream} "
+                f"{'is' if len(missing) == 1 else 'are'} to export, and {upstream} "
+                f"{'is' if len(missing) == 1 else 'are'} not deployed yet (a plan would fail: "
+                "ParameterNotFound); `deploy` plans and applies the stacks in order",
             )
             results.append(StackResult(stack, "waiting"))
             continue

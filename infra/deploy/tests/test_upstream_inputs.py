@@ -36,6 +36,13 @@ Terraform will perform the following actions:
   + resource "aws_kms_key" "data" {}
 
 Plan: 1 to add, 0 to change, 0 to destroy.
+
+─────────────────────────────────────────────────────────────────────────────
+
+Saved the plan to: tfplan
+
+To perform exactly these actions, run the following command to apply:
+    terraform apply "tfplan"
 """
 
 
@@ -196,7 +203,9 @@ def test_plan_of_a_new_environment_waits_instead_of_failing(tmp_path: Path) -> N
     assert terraform.planned() == ["data"]
     assert [r.action for r in results] == ["planned", "waiting", "waiting", "waiting"]
     network = [m for s, m in messages if s == "network"]
-    assert len(network) == 1 and "data is not deployed yet" in network[0]
+    assert len(network) == 1 and "and data is not deployed yet" in network[0]
+    pipeline = [m for s, m in messages if s == "pipeline"]
+    assert "and data and network are not deployed yet" in pipeline[0]
     assert record.load() == {}
 
 
@@ -213,6 +222,7 @@ def test_plan_shows_terraforms_diff(tmp_path: Path) -> None:
     )
     assert shown["data"].startswith("Terraform will perform the following actions")
     assert '+ resource "aws_kms_key" "data"' in shown["data"] and "Reading..." not in shown["data"]
+    assert shown["data"].endswith("Plan: 1 to add, 0 to change, 0 to destroy.")
     assert plan_diff("junk\nNo changes. Your infrastructure matches.") == (
         "No changes. Your infrastructure matches."
     )
