@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,3 +237,28 @@ def test_a_protected_setting_protects_any_environment(tmp_path: Path) -> None:
     assert loaded.protected
     with pytest.raises(deploy.NotConfirmed, match="dev is protected"):
         deploy.confirm("deploy", loaded, yes=False, stdin=io.StringIO(""))
+
+
+@pytest.mark.parametrize("command", ["plan", "deploy"])
+def test_plan_prints_each_diff_then_the_summary(
+    no_aws: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    from infra.deploy.credentials import Identity
+    from infra.deploy.orchestrator import StackResult
+
+    def planned(command: str, *args: object, **kwargs: Any) -> Outcome:
+        if kwargs["show_plan"] is not None:
+            kwargs["show_plan"]("data", '  + resource "aws_kms_key" "data" {}\nPlan: 1 to add')
+        return Outcome(results=[StackResult("data", "planned", added=1)])
+
+    monkeypatch.setattr(deploy, "check_aws_access", lambda region: Identity("1", "arn:me"))
+    monkeypatch.setattr(deploy, "run_environment", planned)
+    assert deploy.main([command, "--env", "dev", "--packages", str(no_aws)]) == 0
+    err = capsys.readouterr().err
+    if command == "plan":
+        assert err.index('+ resource "aws_kms_key" "data"') < err.index("deploy summary")
+    else:  # a deploy prints what it does, not the whole diff
+        assert "aws_kms_key" not in err
