@@ -3,6 +3,7 @@ parliament.py), and the audit is shown failing on planted bad policies."""
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -139,3 +140,27 @@ def test_every_exception_has_a_reason() -> None:
     for exception in parliament.EXCEPTIONS:
         assert exception.issue in parliament.FAILING_ISSUES
         assert len(exception.reason) > 80, exception
+
+
+def test_a_bad_statement_planted_in_a_synthesized_role_policy_is_found(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    stacks = copy.deepcopy(synthesized["prod"].stacks)
+    policies = stacks["pipeline"]["resource"]["aws_iam_role_policy"]
+    name = next(n for n in policies if n.startswith("ingest_role_policy"))
+    document = json.loads(policies[name]["policy"])
+    parameters = stacks["pipeline"]["data"]["aws_ssm_parameter"]
+    raw_arn = next(n for n, p in parameters.items() if p["name"].endswith("/raw_bucket_arn"))
+    document["Statement"] += [
+        {"Sid": "Typo", "Effect": "Allow", "Action": ["s3:GetObjekt"], "Resource": "*"},
+        {
+            "Sid": "WrongType",
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem"],
+            "Resource": f"${{data.aws_ssm_parameter.{raw_arn}.value}}/raw/*",
+        },
+    ]
+    policies[name]["policy"] = json.dumps(document)
+    _, findings = parliament.audit_stacks("prod", stacks)
+    assert {f.issue for f in findings} >= {"UNKNOWN_ACTION", "RESOURCE_MISMATCH"}
+    assert all(f.document.address == f"aws_iam_role_policy.{name}" for f in findings)
