@@ -4,6 +4,10 @@ order, skipping stacks unchanged since the last successful deploy.
     ./pants run envs/<env>:deploy     ./pants run envs/<env>:plan     ./pants run envs/<env>:destroy
     (extra flags after --, e.g. ./pants run envs/dev:deploy -- --suffix alice --force)
 
+A protected environment (prod, or ``protected = true``) asks for its name before a deploy or
+destroy (``--yes`` for CI). AWS access is checked first: a missing or refused credential is one
+line. ``plan`` prints Terraform's diff of each stack, then the summary.
+
 The local environment starts its own AWS emulator (infra/local), deploys into it and pushes a
 sample day of files through the pipeline; its destroy removes everything and stops it.
 """
