@@ -9,6 +9,8 @@ import pytest
 from testkit import oracle
 from testkit.oracle import reference
 
+from pipeline_shared.contract import CODES_WITHOUT_MINOR_UNIT
+
 COLUMNS = (
     "transaction_id",
     "account_id",
@@ -232,7 +234,7 @@ def test_amounts_that_are_rejected(amount: str, currency: str, reasons: tuple[st
 # --- codes ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code", sorted(oracle.CODES_WITHOUT_MINOR_UNIT))
+@pytest.mark.parametrize("code", sorted(CODES_WITHOUT_MINOR_UNIT))
 def test_iso_codes_without_a_minor_unit_have_their_own_reason(code: str) -> None:
     assert reasons_of(currency=code.lower(), amount="1") == (oracle.CURRENCY_NO_MINOR_UNIT,)
 
@@ -409,6 +411,20 @@ def test_wrong_field_count_raw_line_is_the_text_as_read() -> None:
     assert outcome.raw_line == record.decode()
 
 
+def test_wrong_field_count_raw_line_is_the_whole_record_with_invalid_utf8_replaced() -> None:
+    record = row() + b',"' + b"\xff" + b"z" * 2000 + b'"'  # under the limit, over 1 KiB
+    outcome = one(record, max_record_bytes=4096)
+    assert outcome.reasons == ("wrong number of fields: expected 9, found 10",)
+    assert outcome.raw_line == record.decode("utf-8", "replace")
+    assert len(outcome.raw_line or "") > 2000
+
+
+def test_over_long_raw_line_is_its_first_1024_bytes_a_cut_character_replaced() -> None:
+    record = b"x" + "é".encode() * 700  # byte 1024 falls inside an é
+    outcome = one(record, max_record_bytes=1200)
+    assert outcome.raw_line == "x" + "é" * 511 + "\ufffd"
+
+
 def test_unterminated_quote_quarantines_the_rest_of_the_file_as_one_row() -> None:
     tail = b't2,a1,"oops\n' + row(transaction_id="t3") + b"\n" + row(transaction_id="t4") + b"\n"
     data = HEADER + b"\n" + row() + b"\n" + tail
@@ -497,6 +513,31 @@ def test_files_rejected_whole(data: bytes) -> None:
     result = reference(data + b"\n" + row())
     assert result.rejected
     assert result.records == [] and result.rows_read == 0
+
+
+def test_header_names_trimmed_of_ascii_white_space() -> None:
+    header = HEADER.replace(b"mcc", b"\tmcc\x0b").replace(b"channel", b'"\x0c channel\t"')
+    result = reference(header + b"\n" + row() + b"\n")
+    assert result.rejected is None
+    assert result.records[0].outcome == "written"
+
+
+@pytest.mark.parametrize(
+    ("before", "size", "rejected"),
+    [
+        (b"", 64 << 10, False),
+        (b"", (64 << 10) + 1, True),
+        (b"\xef\xbb\xbf", (64 << 10) - 3, False),
+        (b"\xef\xbb\xbf", (64 << 10) - 2, True),  # the mark counts
+        (b"\r\n\n", (64 << 10) - 3, False),
+        (b"\r\n\n", (64 << 10) - 2, True),  # so do empty lines before the header
+    ],
+)
+def test_the_header_ends_within_the_first_64_kib(before: bytes, size: int, rejected: bool) -> None:
+    header = HEADER + b"," + b"n" * (size - len(HEADER) - 1)
+    assert len(header) == size
+    result = reference(before + header + b"\r\n" + row() + b",x\n")  # its line end not counted
+    assert bool(result.rejected) == rejected, result.rejected
 
 
 def test_a_header_without_rows_is_not_rejected() -> None:

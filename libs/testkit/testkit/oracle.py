@@ -23,23 +23,19 @@ from typing import Any
 
 from pipeline_shared.contract import (
     CHANNELS,
+    CODES_WITHOUT_MINOR_UNIT,
     COUNTRIES,
     CURRENCY_MINOR_UNITS,
     MAX_HEADER_BYTES,
     REQUIRED_COLUMNS,
 )
 
-try:
-    from pipeline_shared.contract import CODES_WITHOUT_MINOR_UNIT
-except ImportError:  # an older contract module: no code is set apart
-    CODES_WITHOUT_MINOR_UNIT = frozenset()
-
 WRITTEN, QUARANTINED, DUPLICATE = "written", "quarantined", "duplicate"
 
 # Reasons the document spells out ("Reading records", "Row outcomes").
 UNTERMINATED = "unterminated quoted field: the file ends inside it"
 DUPLICATE_REASON = "duplicate transaction_id (first occurrence kept)"
-RAW_LINE_LIMIT = 1024  # "its first 1 KiB"
+RAW_LINE_LIMIT = 1024  # an over-long or unterminated record's raw_line: "its first 1,024 bytes"
 
 _BOM = b"\xef\xbb\xbf"
 _CR, _LF, _QUOTE, _COMMA = 0x0D, 0x0A, 0x22, 0x2C
@@ -475,20 +471,17 @@ def _check_values(names: list[str], fields: list[bytes]) -> tuple[list[str], dic
 # raw_line.
 
 
-def _text_as_read(data: bytes, record: _Record) -> str:
-    # CONTRACT-QUESTION: "its first 1 KiB" is read as the first 1024 *bytes* of the record as
-    # it is in the file (quotes and inner line breaks included, its line end not), decoded as
-    # UTF-8 with U+FFFD for bytes that are not (a character cut at byte 1024 included).
-    return data[record.start : min(record.end, record.start + RAW_LINE_LIMIT)].decode(
-        "utf-8", "replace"
-    )
+def _text_as_read(data: bytes, record: _Record, limit: int | None = None) -> str:
+    """The record's bytes as read (its line end excluded), or their first ``limit`` bytes,
+    "decoded as UTF-8 with each invalid byte sequence replaced by U+FFFD" (a character cut at
+    the limit included)."""
+    end = record.end if limit is None else min(record.end, record.start + limit)
+    return data[record.start : end].decode("utf-8", "replace")
 
 
 def _reencoded(fields: list[bytes]) -> str:
-    # CONTRACT-QUESTION: "re-encoded as CSV" is read as Python's csv.writer (excel dialect,
-    # minimal quoting) over the fields as read, before trimming; a field that is not UTF-8
-    # is decoded with U+FFFD for its bad bytes; the whole row, not its first 1 KiB (a row with
-    # bad values is at most MAX_RECORD_BYTES anyway).
+    # "the row's fields re-encoded as CSV (Python's csv.writer, minimal quoting, invalid UTF-8
+    # replaced likewise)": the fields as read, before trimming; the whole row.
     out = io.StringIO()
     csv.writer(out).writerow([f.decode("utf-8", "replace") for f in fields])
     return out.getvalue().removesuffix("\r\n")
@@ -520,17 +513,18 @@ def _header(data: bytes) -> tuple[str | None, list[str], int]:
         return "the header row has a quote that is never closed", [], 0
     if b"\r" in body or b"\n" in body:
         return "the header row has a line break inside a quoted name", [], 0
-    # CONTRACT-QUESTION: "is over 64 KiB" is read as the header record's own bytes (no
-    # byte-order mark, no empty lines before it, no line end) being more than MAX_HEADER_BYTES.
-    if len(body) > MAX_HEADER_BYTES:
-        return f"the header row is over {MAX_HEADER_BYTES} bytes", [], 0
+    # "it must end within the file's first 65,536 bytes: the byte-order mark, any empty lines
+    # before it and the header's own bytes (its line end not counted) may add up to at most
+    # 65,536."
+    if header.end > MAX_HEADER_BYTES:
+        return f"the header row does not end within the first {MAX_HEADER_BYTES} bytes", [], 0
     if b"\x00" in body:
         return "the header row has NUL bytes", [], 0
     if not all(_utf8_valid(f) for f in header.fields):
         return "the header row is not UTF-8", [], 0
-    # CONTRACT-QUESTION: header names are "trimmed of surrounding spaces" (values: of ASCII white
-    # space). Read literally: only U+0020 is trimmed around a header name.
-    names = [_trim_spaces(f).decode("utf-8") for f in header.fields]
+    # Names "are trimmed of surrounding ASCII white space (space, tab, CR, LF, VT, FF), like
+    # values".
+    names = [_trim(f).decode("utf-8") for f in header.fields]
     if len(set(names)) != len(names):
         return "a column name repeats", [], 0
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
@@ -538,15 +532,6 @@ def _header(data: bytes) -> tuple[str | None, list[str], int]:
         return f"the header row lacks required column(s) {', '.join(missing)}", [], 0
     after = header.end if header.end == len(data) else _skip_line_end(data, header.end)
     return None, names, after
-
-
-def _trim_spaces(raw: bytes) -> bytes:
-    start, end = 0, len(raw)
-    while start < end and raw[start] == 0x20:
-        start += 1
-    while end > start and raw[end - 1] == 0x20:
-        end -= 1
-    return raw[start:end]
 
 
 def reference(data: bytes, *, max_record_bytes: int = 1 << 20) -> Reference:
@@ -560,11 +545,13 @@ def reference(data: bytes, *, max_record_bytes: int = 1 << 20) -> Reference:
     for number, record in enumerate(_records(data, i), start=2):
         reasons: list[str]
         if record.unterminated:  # wins over the over-long reason
-            reasons, raw_line = [UNTERMINATED], _text_as_read(data, record)
+            reasons = [UNTERMINATED]
+            raw_line = _text_as_read(data, record, RAW_LINE_LIMIT)
         elif record.end - record.start > max_record_bytes:
-            # CONTRACT-QUESTION: "quarantined once, with `record longer than ...`": the only
-            # reason, also when its field count is wrong as well.
-            reasons, raw_line = [too_long(max_record_bytes)], _text_as_read(data, record)
+            # "A row with a wrong field count, an over-long or an unterminated record has that
+            # one reason": an over-long record's field count is not looked at.
+            reasons = [too_long(max_record_bytes)]
+            raw_line = _text_as_read(data, record, RAW_LINE_LIMIT)
         elif len(record.fields) != width:
             reasons = [wrong_field_count(width, len(record.fields))]
             raw_line = _text_as_read(data, record)
