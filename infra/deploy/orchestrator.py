@@ -123,11 +123,21 @@ def deploy_stacks(
     results: list[StackResult] = []
     reads_of = stack_inputs(synth_dir, stacks)
     known: dict[str, Any] = dict(record.load())
+    pending: list[str] = []  # planning only: stacks whose exported values may yet change
     for stack in stacks:
         stack_dir = synth_dir / "stacks" / stack
         fingerprint = stack_fingerprint(stack_dir)
         reads = reads_of.get(stack, {})
         inputs, missing = _inputs_now(reads, known)
+        stale = [upstream for upstream in reads if upstream in pending]
+        caveat = (
+            f"; {' and '.join(stale)} {'has' if len(stale) == 1 else 'have'} changes planned, "
+            f"so this uses today's values: `deploy` plans {stack} again if a value it reads changes"
+            if stale
+            else ""
+        )
+        if stale:
+            pending.append(stack)
         if not apply and missing:
             upstream = " and ".join(missing)
             progress(
@@ -142,20 +152,23 @@ def deploy_stacks(
         reason = _why_plan(known.get(stack), fingerprint, inputs, force)
         if reason is None:
             progress(
-                stack, "unchanged since the last deploy, and so are the values it reads: skipped"
+                stack,
+                "unchanged since the last deploy, and so are the values it reads: skipped" + caveat,
             )
             results.append(StackResult(stack, "unchanged"))
             continue
         started = time.perf_counter()
         result = StackResult(stack, "planned")
         try:
-            progress(stack, f"terraform init ({reason})")
+            progress(stack, f"terraform init ({reason}){caveat}")
             terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
             progress(stack, "terraform plan")
             plan = terraform.run(stack_dir, "plan", "-input=false", "-no-color", "-out=tfplan")
             result.added, result.changed, result.destroyed = _counts(plan.stdout)
             if show_plan is not None:
                 show_plan(stack, plan_diff(plan.stdout))
+            if not apply and (result.added or result.changed or result.destroyed):
+                pending.append(stack)
             if apply:
                 progress(
                     stack,

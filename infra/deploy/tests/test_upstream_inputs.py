@@ -226,3 +226,29 @@ def test_plan_shows_terraforms_diff(tmp_path: Path) -> None:
     assert plan_diff("junk\nNo changes. Your infrastructure matches.") == (
         "No changes. Your infrastructure matches."
     )
+
+
+def test_plan_says_when_a_reader_used_values_about_to_change(tmp_path: Path) -> None:
+    synth, record = _synth(tmp_path / "synth"), FileRecord(tmp_path / "record.json")
+    _deploy(synth, record, _outputs())
+    document = json.loads((synth / "stacks" / "data" / "cdk.tf.json").read_text())
+    document["resource"]["aws_kms_key"] = {"data": {"description": "rotated"}}
+    (synth / "stacks" / "data" / "cdk.tf.json").write_text(json.dumps(document))
+    messages: dict[str, str] = {}
+
+    def progress(stack: str, message: str) -> None:
+        messages.setdefault(stack, message)
+
+    terraform = FakeTerraform(_outputs())
+    results = deploy_stacks(
+        synth,
+        STACKS,
+        terraform=terraform,  # type: ignore[arg-type]
+        record=record,
+        apply=False,
+        progress=progress,
+    )
+    assert [r.action for r in results] == ["planned", "unchanged", "unchanged", "unchanged"]
+    assert "data has changes planned" in messages["network"]
+    assert "`deploy` plans pipeline again if a value it reads changes" in messages["pipeline"]
+    assert "data and pipeline have changes planned" in messages["observability"]
