@@ -27,7 +27,12 @@ from rich.table import Table
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
 from envs.arguments import add_environment_arguments
 from infra.config import ConfigError, EnvironmentConfig, load_config
-from infra.deploy.credentials import AwsAccessError, check_aws_access, describe_aws_error
+from infra.deploy.credentials import (
+    AwsAccessError,
+    check_aws_access,
+    check_state_bucket,
+    describe_aws_error,
+)
 from infra.deploy.environment import Outcome, run_environment
 from infra.deploy.orchestrator import DeployFailed, StackResult
 from infra.deploy.packaging import build_packages
@@ -155,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         if config.environment != "local":  # the local deploy starts its own emulator
             identity = check_aws_access(config.region)
             console.print(f"AWS account {identity.account} as {identity.arn}", soft_wrap=True)
+            if config.state_bucket:
+                check_state_bucket(
+                    config.state_bucket, config.region, command=f"envs/{args.env}:bootstrap"
+                )
         step = time.perf_counter()
         packages_dir = args.packages or build_packages(config.environment)
         timings["package"] = time.perf_counter() - step

@@ -255,6 +255,7 @@ def test_plan_prints_each_diff_then_the_summary(
         return Outcome(results=[StackResult("data", "planned", added=1)])
 
     monkeypatch.setattr(deploy, "check_aws_access", lambda region: Identity("1", "arn:me"))
+    monkeypatch.setattr(deploy, "check_state_bucket", lambda *args, **kwargs: None)
     monkeypatch.setattr(deploy, "run_environment", planned)
     assert deploy.main([command, "--env", "dev", "--packages", str(no_aws)]) == 0
     err = capsys.readouterr().err
@@ -262,3 +263,29 @@ def test_plan_prints_each_diff_then_the_summary(
         assert err.index('+ resource "aws_kms_key" "data"') < err.index("deploy summary")
     else:  # a deploy prints what it does, not the whole diff
         assert "aws_kms_key" not in err
+
+
+def test_a_missing_state_bucket_names_the_bootstrap(
+    no_aws: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():  # an account with nothing in it
+        assert deploy.main(["plan", "--env", "dev", "--packages", str(no_aws)]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines[0].startswith("AWS account 123456789012 as arn:aws:")
+    assert lines[1:] == [
+        "plan failed: state bucket fin-pipeline-tfstate-dev-use2 does not exist: prepare the "
+        "account once with `./pants run envs/dev:bootstrap` (docs/deployment.md, First deploy)"
+    ]
+
+
+def test_other_aws_errors_are_not_blamed_on_credentials() -> None:
+    from botocore.exceptions import ClientError
+
+    error = ClientError({"Error": {"Code": "NoSuchBucket", "Message": "gone"}}, "GetObject")
+    assert (
+        describe_aws_error(error, "us-east-2") == "AWS answered GetObject with NoSuchBucket: gone"
+    )
