@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     except DeployFailed as error:
         console.print(results_table(error.results, timings))
         console.print(
-            f"[red]{error.result.stack} failed[/red]; earlier stacks stay recorded, re-run to resume.\n{error.result.error}"
+            f"[red]{error.result.stack} failed[/red]; earlier stacks stay recorded, re-run to resume.\n{escape(error.result.error)}"
         )
         for note in getattr(error, "__notes__", []):
             console.print(note, markup=False, highlight=False)

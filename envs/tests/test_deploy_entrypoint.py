@@ -289,3 +289,20 @@ def test_other_aws_errors_are_not_blamed_on_credentials() -> None:
     assert (
         describe_aws_error(error, "us-east-2") == "AWS answered GetObject with NoSuchBucket: gone"
     )
+
+
+def test_a_failed_stack_prints_terraforms_error_as_it_is(
+    no_aws: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Terraform's errors hold brackets (addresses, [/path]) that rich read as markup: a
+    closing tag it did not open was a MarkupError traceback instead of the error."""
+    from infra.deploy.orchestrator import DeployFailed, StackResult
+
+    def failed(*args: object, **kwargs: object) -> Outcome:
+        result = StackResult("data", "failed", error='Error: aws_s3_bucket.b["raw"] [/tmp/x]')
+        raise DeployFailed(result, [result])
+
+    monkeypatch.setattr(deploy, "run_environment", failed)
+    assert deploy.main(["deploy", "--env", "local", "--packages", str(no_aws)]) == 1
+    err = capsys.readouterr().err
+    assert 'Error: aws_s3_bucket.b["raw"] [/tmp/x]' in err and "Traceback" not in err
