@@ -48,6 +48,18 @@ class BucketRef:
         return Grant(f"delete objects under {prefix or '/'}", (statement,))
 
 
+TABLE_ITEM_ACTIONS = frozenset(
+    {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:ConditionCheckItem",
+    }
+)
+
+
 @dataclass(frozen=True)
 class TableRef:
     name: str
@@ -58,6 +70,16 @@ class TableRef:
         actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
         return (
             Grant.of("read and write items", actions, [self.arn]) + self.key.grant_encrypt_decrypt()
+        )
+
+    def grant_items(self, *actions: str) -> Grant:
+        """Exactly the item actions a function's code calls (the call report of the end-to-end
+        run, infra/local/call_report.py, shows each used or names the path that needs it)."""
+        if not actions or not all(a in TABLE_ITEM_ACTIONS for a in actions):
+            raise ValueError(f"not DynamoDB item actions: {actions}")
+        return (
+            Grant.of("read and write items", sorted(actions), [self.arn])
+            + self.key.grant_encrypt_decrypt()
         )
 
     def grant_condition_check(self) -> Grant:

@@ -563,7 +563,9 @@ def report(
                 }
     for name, held in policies.items():
         for grants_of in _grants(name, held).values():
-            principals[name].unused += [g for g in grants_of if g not in used]
+            principals[name].unused += [
+                g for g in grants_of if g not in used and g not in principals[name].unused
+            ]
     return CallReport(principals, unmapped)
 
 
@@ -636,7 +638,7 @@ NEEDED_BY: tuple[tuple[str, str, str, str], ...] = (
         "the Regroup path: a wrong cut's outputs are read back",
     ),
     (
-        "workflow-role",
+        STATE_MACHINE,
         "lambda:InvokeFunction",
         ":*",
         "a qualified invocation (version or alias): the definition invokes unqualified "
@@ -644,7 +646,7 @@ NEEDED_BY: tuple[tuple[str, str, str, str], ...] = (
     ),
     *(
         (
-            "workflow-role",
+            STATE_MACHINE,
             action,
             "",
             "used by Step Functions itself when the state machine is created or updated with "
@@ -662,7 +664,7 @@ NEEDED_BY: tuple[tuple[str, str, str, str], ...] = (
         )
     ),
     *(
-        ("workflow-role", action, "", "used by Step Functions for active tracing (not emulated)")
+        (STATE_MACHINE, action, "", "used by Step Functions for active tracing (not emulated)")
         for action in (
             "xray:PutTraceSegments",
             "xray:PutTelemetryRecords",
@@ -671,7 +673,7 @@ NEEDED_BY: tuple[tuple[str, str, str, str], ...] = (
         )
     ),
     (
-        "workflow-events-role",
+        "pipeline-events-role",
         "states:StartExecution",
         "",
         "EventBridge's rule target starts each execution; locally the sample day starts them "
@@ -685,14 +687,28 @@ NEEDED_BY: tuple[tuple[str, str, str, str], ...] = (
             "no path: S3 SSE-KMS writes need kms:GenerateDataKey, SNS and DynamoDB no "
             "kms:Encrypt; granted by references.KeyRef.grant_encrypt_decrypt (finding)",
         )
-        for service in ("ingest", "transform", "finalize", "workflow-role")
+        for service in ("ingest", "transform", "finalize", STATE_MACHINE)
     ),
     (
         "ingest",
         "kms:GenerateDataKey",
         "",
-        "no path: ingest writes no S3 object; granted with the table (TableRef.grant_read_write, "
-        "as DynamoDB's example key policy gives table users kms:GenerateDataKey*) (finding)",
+        "no local path: ingest writes no object; granted with the table (TableRef.grant_items: "
+        "DynamoDB's example key policy gives table users kms:GenerateDataKey*) (finding)",
+    ),
+    *(
+        (
+            "vpc-flow-logs-role",
+            action,
+            "",
+            "used by VPC Flow Logs delivering to its log group (not emulated)",
+        )
+        for action in (
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+            "logs:DescribeLogGroups",
+        )
     ),
 )
 

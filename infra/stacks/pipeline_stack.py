@@ -134,7 +134,13 @@ class PipelineStack(EnvironmentStack):
                     # The largest file accepted: the workflow's time limit is derived from it.
                     "MAX_FILE_BYTES": str(MAX_FILE_BYTES),
                 },
-                [raw.grant_read("raw/"), table.grant_read_write()],
+                [
+                    raw.grant_read("raw/"),
+                    # Registers the file once (a conditional put), reads it back, records it.
+                    table.grant_items(
+                        "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"
+                    ),
+                ],
             ),
             transform=function(
                 "transform",
@@ -156,7 +162,8 @@ class PipelineStack(EnvironmentStack):
                     # (transform/chunk_job.py); it publishes only while the file is REGISTERED.
                     processed.grant_delete("processed/"),
                     quarantine.grant_delete("quarantine/"),
-                    table.grant_read_write(),
+                    # A chunk record, updated while its file is REGISTERED (one transaction).
+                    table.grant_items("dynamodb:UpdateItem"),
                     table.grant_condition_check(),
                 ],
             ),
@@ -175,7 +182,14 @@ class PipelineStack(EnvironmentStack):
                     # A failed file's outputs are withdrawn (ingest/finalize.py).
                     processed.grant_delete("processed/"),
                     quarantine.grant_delete("quarantine/"),
-                    table.grant_read_write(),
+                    # Reads the file and its chunk records, records the outcome; Regroup drops
+                    # the records of chunks it absorbed (metadata.delete_chunk: DeleteItem).
+                    table.grant_items(
+                        "dynamodb:GetItem",
+                        "dynamodb:Query",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:DeleteItem",
+                    ),
                 ],
             ),
             notify=function(

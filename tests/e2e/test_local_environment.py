@@ -16,7 +16,7 @@ from testkit.synthetic import write_transactions
 import infra  # noqa: F401
 from infra.config import EnvironmentConfig, load_config
 from infra.deploy.environment import Outcome, run_environment
-from infra.local import emulator
+from infra.local import call_report, emulator
 from infra.ops.aws import EnvironmentAws
 from infra.ops.executions import wait_for
 from infra.ops.redrive import Pipeline, reprocess
@@ -148,6 +148,34 @@ def test_the_emulator_answered_no_call_with_a_server_error(
     retry would have hidden it."""
     assert deployed.endpoint
     assert emulator.server_errors(local[2]) == []
+
+
+def test_each_role_was_allowed_every_call_it_made(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    """Least privilege from real calls: each function's and the state machine's calls
+    (infra/local/call_report.py) against its own role's deployed policies. 0 denied; each
+    grant no call used is named with the path that needs it."""
+    assert deployed.endpoint and deployed.sample_day
+    config, _, state = local
+    (machine,) = _client(deployed.endpoint, "stepfunctions").list_state_machines()["stateMachines"]  # type: ignore[attr-defined]
+    policies, keys = call_report.from_emulator(
+        deployed.endpoint,
+        config.region,
+        tail=config.naming.tail,
+        state_machine_arn=machine["stateMachineArn"],
+    )
+    report = call_report.report(call_report.read_calls(state), policies, keys=keys)
+    (state / "call-report.txt").write_text(report.render())
+    print(report.render())  # the report, in the test's output
+    assert report.unmapped == []
+    assert report.denied == []
+    called = {name for name, p in report.principals.items() if p.calls}
+    assert called >= {
+        call_report.STATE_MACHINE,
+        *(r for r in policies if r.startswith(("ingest", "transform", "finalize"))),
+    }
+    assert [g for g in report.unused if call_report.needed_by(g) is None] == []
 
 
 def test_redeploy_without_changes_applies_nothing(
