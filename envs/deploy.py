@@ -64,8 +64,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def results_table(results: list[StackResult], timings: dict[str, float]) -> Table:
-    table = Table(title="deploy summary")
+def results_table(
+    results: list[StackResult], timings: dict[str, float], command: str = "deploy"
+) -> Table:
+    table = Table(title=f"{command} summary")
     for column in ("stack", "result", "added", "changed", "destroyed", "seconds"):
         table.add_column(column, justify="left" if column in ("stack", "result") else "right")
     for r in results:
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             show_plan=show_plan if args.command == "plan" else None,
         )
     except DeployFailed as error:
-        console.print(results_table(error.results, timings))
+        console.print(results_table(error.results, timings, args.command))
         console.print(
             f"[red]{error.result.stack} failed[/red]; earlier stacks stay recorded, re-run to resume.\n{escape(error.result.error)}"
         )
@@ -208,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 "(retried away or not); the first:[/yellow]"
             )
             console.print("\n".join(failed_calls[:5]), markup=False, highlight=False)
-    console.print(results_table(outcome.results, timings | outcome.timings))
+    console.print(results_table(outcome.results, timings | outcome.timings, args.command))
     if outcome.sample_day is not None:
         print_sample_day(outcome.sample_day)
         if not outcome.sample_day.ok:

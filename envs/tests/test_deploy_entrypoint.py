@@ -260,7 +260,7 @@ def test_plan_prints_each_diff_then_the_summary(
     assert deploy.main([command, "--env", "dev", "--packages", str(no_aws)]) == 0
     err = capsys.readouterr().err
     if command == "plan":
-        assert err.index('+ resource "aws_kms_key" "data"') < err.index("deploy summary")
+        assert err.index('+ resource "aws_kms_key" "data"') < err.index("plan summary")
     else:  # a deploy prints what it does, not the whole diff
         assert "aws_kms_key" not in err
 
