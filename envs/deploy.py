@@ -117,13 +117,20 @@ class NotConfirmed(RuntimeError):
     pass
 
 
-def confirm(command: str, config: EnvironmentConfig, *, yes: bool, stdin: TextIO) -> None:
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # closed
+        return False
+
+
+def confirm(command: str, config: EnvironmentConfig, *, yes: bool, stdin: TextIO | None) -> None:
     """A deploy or destroy of a protected environment goes ahead only once someone typed the
     environment's name, or with --yes; without a terminal to ask on, it is refused."""
     if command == "plan" or not config.protected or yes:
         return
     what = f"{command} {config.environment} ({config.suffix}, {config.region})"
-    if not stdin.isatty():
+    if stdin is None or not _is_terminal(stdin):
         raise NotConfirmed(
             f"{config.environment} is protected and there is no terminal to confirm on: "
             f"pass --yes to {what} non-interactively (CI)"

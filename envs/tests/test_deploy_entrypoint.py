@@ -306,3 +306,14 @@ def test_a_failed_stack_prints_terraforms_error_as_it_is(
     assert deploy.main(["deploy", "--env", "local", "--packages", str(no_aws)]) == 1
     err = capsys.readouterr().err
     assert 'Error: aws_s3_bucket.b["raw"] [/tmp/x]' in err and "Traceback" not in err
+
+
+def test_no_stdin_at_all_is_refused_too() -> None:
+    from infra.config import load_config
+
+    prod = load_config(REPO / "envs" / "prod" / "config.toml")
+    closed = io.StringIO()
+    closed.close()
+    for stdin in (None, closed):
+        with pytest.raises(deploy.NotConfirmed, match="no terminal to confirm on"):
+            deploy.confirm("destroy", prod, yes=False, stdin=stdin)
