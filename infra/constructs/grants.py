@@ -33,7 +33,9 @@ VPC_ENI_ACTIONS = (
     "ec2:UnassignPrivateIpAddresses",
 )
 
-# Actions that support no resource-level permissions: the only ones that may use "*".
+# The only actions that may use "*": those that support no resource-level permissions, and
+# Lambda's ENI actions, which AWS documents on "*" (Parliament reports them as RESOURCE_STAR:
+# the written exception is in infra/policy/parliament.py).
 UNSCOPED_ACTIONS = frozenset(
     {
         *LOG_DELIVERY_ACTIONS,

@@ -5,7 +5,8 @@ Attribution. The handler runner gives each function its role's own access key
 (``role_access_key``: ``LOCALROLE`` + the role's name; moto accepts any key), and moto's Step
 Functions calls its tasks' services with the fixed key ``ak``
 (moto/stepfunctions/parser/asl/utils/boto_client.py), which stands for the state machine's
-role. ``CallRecorder`` (a WSGI layer of the emulator) writes one JSON line per such call to
+role; the sample day starts each execution with the event rule target's role, as EventBridge
+does (sample_day.py). ``CallRecorder`` (a WSGI layer of the emulator) writes one JSON line per such call to
 ``<state dir>/CALLS_FILE``: who, service, method, path, query, target and the request members
 that name a resource. Calls with any other key (Terraform, the operator tools, the tests) are
 not recorded.
@@ -671,13 +672,6 @@ NEEDED_BY: tuple[tuple[str, str, str, str], ...] = (
             "xray:GetSamplingRules",
             "xray:GetSamplingTargets",
         )
-    ),
-    (
-        "pipeline-events-role",
-        "states:StartExecution",
-        "",
-        "EventBridge's rule target starts each execution; locally the sample day starts them "
-        "itself (moto's EventBridge cannot: the eventbridge_to_sfn stand-in)",
     ),
     *(
         (

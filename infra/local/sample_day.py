@@ -17,9 +17,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 from testkit.synthetic import GeneratedFile, write_transactions
 
 from infra.config import EnvironmentConfig
+from infra.local.call_report import role_access_key
 from infra.ops.aws import EnvironmentAws
 from infra.ops.events import object_created_event
 from infra.ops.executions import start_execution, wait_for
@@ -136,8 +138,12 @@ def run_sample_day(
         )
     )
 
+    # EventBridge starts each execution with its rule target's role: so does the stand-in,
+    # and the call report (call_report.py) holds the call against that role's policy.
+    trigger = _as_rule_target(aws, endpoint, state_machine)
+
     def start(event: dict[str, Any], name: str) -> str:
-        return start_execution(sfn, state_machine, name, event)
+        return start_execution(trigger, state_machine, name, event)
 
     deadline = time.monotonic() + timeout_s
 
@@ -181,3 +187,20 @@ def run_sample_day(
     sqs.delete_queue(QueueUrl=queue_url)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _as_rule_target(aws: EnvironmentAws, endpoint: str, state_machine: str) -> Any:
+    """A Step Functions client with the role of the event rule that targets ``state_machine``
+    (the operator's own client if no rule names a role)."""
+    events = aws.client("events")
+    for rule in events.list_rule_names_by_target(TargetArn=state_machine)["RuleNames"]:
+        for target in events.list_targets_by_rule(Rule=rule)["Targets"]:
+            if target["Arn"] == state_machine and target.get("RoleArn"):
+                return boto3.client(
+                    "stepfunctions",
+                    endpoint_url=endpoint,
+                    region_name=aws.region,
+                    aws_access_key_id=role_access_key(target["RoleArn"].rsplit("/", 1)[-1]),
+                    aws_secret_access_key="local",  # the emulator checks none
+                )
+    return aws.client("stepfunctions")

@@ -173,7 +173,11 @@ def test_each_role_was_allowed_every_call_it_made(
     called = {name for name, p in report.principals.items() if p.calls}
     assert called >= {
         call_report.STATE_MACHINE,
-        *(r for r in policies if r.startswith(("ingest", "transform", "finalize"))),
+        *(
+            r
+            for r in policies
+            if r.startswith(("ingest", "transform", "finalize", "pipeline-events"))
+        ),
     }
     assert [g for g in report.unused if call_report.needed_by(g) is None] == []
 
