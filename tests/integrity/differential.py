@@ -217,19 +217,9 @@ def _same_value(expected: Any, actual: Any) -> bool:
 @dataclass(frozen=True)
 class Diff:
     text: str
-    known: str | None = None  # a key of KNOWN when this is a known class of disagreement
 
     def __str__(self) -> str:
-        return f"[known: {self.known}] {self.text}" if self.known else self.text
-
-
-# Classes of disagreement found and not fixed yet: key -> what differs, and the named regression
-# test in test_differential.py that pins it. A classifier in compare() tags them; the
-# properties report them (hypothesis.event) but fail only on others, unless INTEGRITY_STRICT=1.
-# Empty now: every class found so far is fixed in the engine (test_differential.py's
-# regressions keep them fixed).
-KNOWN: dict[str, str] = {}
-STRICT = os.environ.get("INTEGRITY_STRICT") == "1"
+        return self.text
 
 
 def _first_difference(engine: str, expected: str | None) -> str:
@@ -264,8 +254,8 @@ def compare(data: bytes, ref: Reference, view: EngineView) -> list[Diff]:
 def _compare_records(data: bytes, ref: Reference, view: EngineView) -> list[Diff]:
     diffs: list[Diff] = []
 
-    def add(text: str, known: str | None = None) -> None:
-        diffs.append(Diff(text, known))
+    def add(text: str) -> None:
+        diffs.append(Diff(text))
 
     # Quarantined rows: each mapped to the oracle's record by chunk start and line number.
     starts = [r.start for r in ref.records]
@@ -365,11 +355,6 @@ def _compare_records(data: bytes, ref: Reference, view: EngineView) -> list[Diff
     if +view.reasons != expected_reasons:
         add(f"summary reasons: engine {dict(view.reasons)}, oracle {dict(expected_reasons)}")
     return diffs
-
-
-def unknown(diffs: list[Diff]) -> list[Diff]:
-    """The disagreements a property fails on."""
-    return list(diffs) if STRICT else [d for d in diffs if not d.known]
 
 
 def message(data: bytes, diffs: list[Diff], **params: Any) -> str:

@@ -216,6 +216,8 @@ def test_amounts_that_are_accepted(amount: str, currency: str, value: str) -> No
         ("", "USD", (AMOUNT_FORM,)),
         ("١٢", "USD", (AMOUNT_FORM,)),
         ("NaN", "USD", (AMOUNT_FORM,)),
+        ("1.\u0665", "USD", (AMOUNT_FORM,)),  # the fraction's digits are ASCII too
+        ("-", "USD", (AMOUNT_FORM,)),
         ("1.500", "USD", (DECIMALS,)),  # trailing zeros count
         ("1.0", "JPY", (DECIMALS,)),
         ("1.2345", "KWD", (DECIMALS,)),

@@ -368,6 +368,9 @@ def _amount_form(raw: bytes) -> tuple[bool, bytes, bytes, bytes]:
         if raw[j : j + 1] != b".":
             return False, b"", b"", b""
         k = j + 1
+        # CONTRACT-QUESTION: "optionally `.` followed by 1 or more digits" does not repeat
+        # "ASCII" for the fraction; read as ASCII digits like the integer part ("1.\u0665" is
+        # not a decimal number).
         while k < len(raw) and raw[k] in _DIGITS:
             k += 1
         fraction = raw[j + 1 : k]
