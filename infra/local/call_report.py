@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.constructs.grants import LOG_DELIVERY_ACTIONS
+
 CALLS_FILE = "calls.jsonl"
 ROLE_KEY_PREFIX = "LOCALROLE"
 STATE_MACHINE_KEY = "ak"  # moto's Step Functions task clients
@@ -653,16 +655,7 @@ NEEDED_BY: tuple[tuple[str, str, str, str], ...] = (
             "used by Step Functions itself when the state machine is created or updated with "
             "logging (CreateStateMachine checks log delivery; not emulated)",
         )
-        for action in (
-            "logs:CreateLogDelivery",
-            "logs:GetLogDelivery",
-            "logs:UpdateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
-            "logs:DescribeResourcePolicies",
-            "logs:DescribeLogGroups",
-        )
+        for action in LOG_DELIVERY_ACTIONS
     ),
     *(
         (STATE_MACHINE, action, "", "used by Step Functions for active tracing (not emulated)")

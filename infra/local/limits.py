@@ -13,6 +13,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from infra.naming import s3_bucket_name_problem
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -116,33 +118,8 @@ def sns_publish(subject: str | None, message: str | None) -> Refusal | None:
 
 
 # S3 general purpose bucket naming rules, refused InvalidBucketName (400, "The specified bucket
-# is not valid."); moto checks the length only.
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
-S3_BUCKET_NAME_MIN, S3_BUCKET_NAME_MAX = 3, 63
-S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-_BUCKET_CHARS = re.compile(r"[a-z0-9.-]+")
-_IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
-
-
-def s3_bucket_name_problem(name: str) -> str | None:
-    if not S3_BUCKET_NAME_MIN <= len(name) <= S3_BUCKET_NAME_MAX:
-        return f"{len(name)} characters, not {S3_BUCKET_NAME_MIN} to {S3_BUCKET_NAME_MAX}"
-    if not _BUCKET_CHARS.fullmatch(name):
-        return "only lowercase letters, numbers, dots (.) and hyphens (-)"
-    if not (name[0].isalnum() and name[-1].isalnum()):
-        return "it must begin and end with a letter or number"
-    if ".." in name:
-        return "two adjacent periods"
-    if _IP_ADDRESS.fullmatch(name):
-        return "formatted as an IP address"
-    for prefix in S3_RESERVED_PREFIXES:
-        if name.startswith(prefix):
-            return f"the prefix {prefix!r} is reserved"
-    for suffix in S3_RESERVED_SUFFIXES:
-        if name.endswith(suffix):
-            return f"the suffix {suffix!r} is reserved"
-    return None
+# is not valid."); moto checks the length only. The rule is the one config checks names with
+# (infra.naming.s3_bucket_name_problem, which cites the naming rules page).
 
 
 def s3_create_bucket(name: str) -> Refusal | None:

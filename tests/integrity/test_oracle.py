@@ -9,19 +9,9 @@ import pytest
 from testkit import oracle
 from testkit.oracle import reference
 
-from pipeline_shared.contract import CODES_WITHOUT_MINOR_UNIT
+from pipeline_shared.contract import CODES_WITHOUT_MINOR_UNIT, REQUIRED_COLUMNS
 
-COLUMNS = (
-    "transaction_id",
-    "account_id",
-    "timestamp",
-    "amount",
-    "currency",
-    "merchant_id",
-    "mcc",
-    "country",
-    "channel",
-)
+COLUMNS = REQUIRED_COLUMNS
 HEADER = ",".join(COLUMNS).encode()
 VALID = {
     "transaction_id": "t1",
