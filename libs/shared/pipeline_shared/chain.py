@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-RECORD, QUOTED = "record", "quoted"  # pipeline_shared.records.State values
+from pipeline_shared.records import State
+
+# The states a chunk reports (pipeline_shared.records.State values, as stored on its record).
+RECORD, QUOTED = State.RECORD.value, State.QUOTED.value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,7 +73,6 @@ class ChainCheck:
     proven: bool
     regroup: Regroup | None = None
     problem: str | None = None  # when the chunks cannot be checked at all
-    ends_inside_quotes: bool = False  # the file's last byte is inside a quoted field
 
 
 class ChainError(ValueError):
@@ -121,9 +123,8 @@ def check_chain(chunks: list[ChunkEnd], size: int) -> ChainCheck:
             )
         if position + 1 < len(chunks) and state != RECORD:
             unproven.append(position + 1)
-    ends_inside_quotes = state == QUOTED
     if not unproven:
-        return ChainCheck(proven=True, ends_inside_quotes=ends_inside_quotes)
+        return ChainCheck(proven=True)
     groups: list[list[ChunkEnd]] = []
     for position, chunk in enumerate(chunks):
         if position in unproven:
@@ -133,7 +134,6 @@ def check_chain(chunks: list[ChunkEnd], size: int) -> ChainCheck:
     merged = [g for g in groups if len(g) > 1]
     return ChainCheck(
         proven=False,
-        ends_inside_quotes=ends_inside_quotes,
         regroup=Regroup(
             rerun=tuple(Span(index=g[0].index, start=g[0].start, end=g[-1].end) for g in merged),
             superseded=tuple(c.index for g in merged for c in g[1:]),

@@ -31,10 +31,6 @@ class State(Enum):
     QUOTED = "quoted"
     QUOTE = "quote"
 
-    @property
-    def between_records(self) -> bool:
-        return self is State.RECORD
-
 
 LINE_ENDS = b"\r\n"
 # Outside quotes, a '"' opens a quoted field only at a field's start: after a comma or a line

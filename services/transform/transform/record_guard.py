@@ -62,6 +62,7 @@ class RecordGuard(io.RawIOBase):
         self._read_size = read_size
         self._pieces: deque[bytes | memoryview] = deque([prefix] if prefix else [])
         self._carry = b""  # the current, unfinished record: it starts at a record start
+        self._carry_state = State.RECORD  # the reader's state at the carry's end
         self._skipping: State | None = None  # inside an over-long record: the state there
         self._eof = False
         # A marker no input can forge: the placeholder names its entry in ``replaced``.
@@ -183,8 +184,6 @@ class RecordGuard(io.RawIOBase):
             self._carry = b""
         self.end_state = main
         self.end_state_if_quoted = main if self._if_quoted is None else self._if_quoted
-
-    _carry_state = State.RECORD
 
     # -- output ----------------------------------------------------------------------------
 
