@@ -36,7 +36,6 @@ from infra.deploy.credentials import (
 from infra.deploy.environment import Outcome, run_environment
 from infra.deploy.orchestrator import DeployFailed, StackResult
 from infra.deploy.packaging import build_packages
-from infra.deploy.record import state_dir_for
 from infra.local import emulator
 from infra.local.sample_day import SampleDayReport
 from infra.terraform import TerraformError
@@ -166,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
         region = config.region
         confirm(args.command, config, yes=args.yes, stdin=sys.stdin)
-        if config.environment != "local":  # the local deploy starts its own emulator
+        if not config.is_emulated:  # the local deploy starts its own emulator
             identity = check_aws_access(config.region)
             console.print(f"AWS account {identity.account} as {identity.arn}", soft_wrap=True)
             if config.state_bucket:
@@ -174,14 +173,14 @@ def main(argv: list[str] | None = None) -> int:
                     config.state_bucket, config.region, command=f"envs/{args.env}:bootstrap"
                 )
         step = time.perf_counter()
-        packages_dir = args.packages or build_packages(config.environment)
+        packages_dir = args.packages or build_packages(config)
         timings["package"] = time.perf_counter() - step
         outcome: Outcome = run_environment(
             args.command,
             config,
             packages_dir=packages_dir,
             synth_dir=Path("dist") / "synth" / config.environment,
-            state_dir=state_dir_for(config),
+            state_dir=config.local_state_dir,
             force=args.force,
             sample_day=not args.no_sample_day,
             progress=lambda stack, message: console.print(
@@ -210,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
     if outcome.endpoint:
         console.print(f"local AWS emulator: {outcome.endpoint}")
-        failed_calls = emulator.server_errors(state_dir_for(config))
+        failed_calls = emulator.server_errors(config.local_state_dir)
         if failed_calls:
             console.print(
                 f"[yellow]the emulator failed {len(failed_calls)} call(s) with a 5xx "

@@ -23,8 +23,7 @@ import infra  # noqa: F401  (installs the provider stand-in before cdktf imports
 from envs.arguments import add_environment_arguments
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import ConfigError, load_config
-from infra.deploy.packaging import build_packages
-from infra.deploy.record import state_dir_for
+from infra.deploy.packaging import build_packages, layer_zip
 from infra.stacks.pipeline_stack import Packages
 
 
@@ -52,13 +51,12 @@ def run_synth(args: argparse.Namespace) -> dict[str, object]:
         Path("envs") / args.env / "config.toml", suffix=args.suffix, aws_endpoint=args.aws_endpoint
     )
     out = (args.out or Path(os.environ.get("CDKTF_OUTDIR") or f"dist/synth/{args.env}")).resolve()
-    state_dir = (args.state_dir or state_dir_for(config)).resolve()
-    packages_dir = args.packages or build_packages(config.environment)
+    state_dir = (args.state_dir or config.local_state_dir).resolve()
+    packages_dir = args.packages or build_packages(config)
     started = time.perf_counter()
-    layer = "layer-host.zip" if config.environment == "local" else "layer.zip"
     app, _ = build_app(
         config,
-        packages=Packages.from_dir(packages_dir, layer=layer),
+        packages=Packages.from_dir(packages_dir, layer=layer_zip(config)),
         outdir=out,
         state_dir=state_dir,
     )

@@ -177,7 +177,6 @@ class EnvironmentConfig:
     environment: str
     suffix: str
     region: str
-    source_file: str
     tags: dict[str, str]
     vpc_cidr: str
     availability_zones: list[str]
@@ -210,6 +209,17 @@ class EnvironmentConfig:
         object.__setattr__(
             self, "naming", Naming(self.environment, self.suffix, self.bucket_prefix)
         )
+
+    @property
+    def is_emulated(self) -> bool:
+        """The local environment: deployed to the emulator on this machine (moto), not to AWS."""
+        return self.environment == "local"
+
+    @property
+    def local_state_dir(self) -> Path:
+        """Where this environment's local Terraform state, deploy record and emulator live
+        (relative to the repository root)."""
+        return Path(".terraform-state") / f"{self.environment}-{self.suffix}"
 
     @property
     def finops_tags(self) -> dict[str, str]:
@@ -399,7 +409,6 @@ def load_config(
         environment=environment,
         suffix=suffix,
         region=region,
-        source_file=source,
         tags=tags,
         vpc_cidr=vpc_cidr,
         availability_zones=zones,

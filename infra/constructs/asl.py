@@ -118,7 +118,6 @@ class Task(_Guarded):
         result_path: str | None = "$",
         output_path: str | None = None,
         timeout_seconds: int | None = None,
-        comment: str = "",
     ) -> None:
         super().__init__(name)
         self._body: dict[str, Any] = {
@@ -126,8 +125,6 @@ class Task(_Guarded):
             "Resource": resource,
             "Parameters": dict(parameters),
         }
-        if comment:
-            self._body["Comment"] = comment
         if result_selector is not None:
             self._body["ResultSelector"] = dict(result_selector)
         self._body["ResultPath"] = result_path
@@ -154,7 +151,6 @@ class Task(_Guarded):
         payload: Mapping[str, Any] | str,
         result_path: str,
         timeout_seconds: int,
-        comment: str = "",
     ) -> Task:
         """Invoke a function synchronously. Its return value lands at ``result_path``; with
         ``result_path="$"`` it replaces the state's input."""
@@ -172,7 +168,6 @@ class Task(_Guarded):
             result_path=result_path,
             output_path="$.Payload" if replaces_input else None,
             timeout_seconds=timeout_seconds,
-            comment=comment,
         )
 
     def render(self) -> dict[str, Any]:

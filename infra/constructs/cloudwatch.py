@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
@@ -28,9 +28,6 @@ class Metric:
     statistic: str = "Sum"
     period_s: int = 300
     label: str | None = None
-
-    def with_(self, **changes: Any) -> Metric:
-        return replace(self, **changes)
 
     def render(self, region: str) -> list[Any]:
         row: list[Any] = [self.namespace, self.metric_name]

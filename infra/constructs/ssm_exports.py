@@ -19,7 +19,6 @@ class ExportedValues(Construct):
         self, scope: Construct, id: str, *, naming: Naming, stack: str, values: Mapping[str, str]
     ) -> None:
         super().__init__(scope, id)
-        self.paths: dict[str, str] = {}
         for name, value in values.items():
             path = naming.ssm_path(stack, name)
             SsmParameter(
@@ -31,7 +30,6 @@ class ExportedValues(Construct):
                 description=f"{stack} stack output {name}",
             )
             TerraformOutput(scope, f"output-{name}", value=value)
-            self.paths[name] = path
 
 
 class ImportedValues(Construct):

@@ -17,6 +17,7 @@ from infra.deploy.orchestrator import (
     deploy_stacks,
     destroy_stacks,
 )
+from infra.deploy.packaging import layer_zip
 from infra.deploy.record import DeployRecord, FileRecord, S3Record
 from infra.local.sample_day import SampleDayReport, run_sample_day
 from infra.stacks.pipeline_stack import Packages
@@ -57,7 +58,7 @@ def run_environment(
     # First, before an emulator starts or anything is synthesized: a missing or too old
     # Terraform is one clear TerraformError (infra/terraform.py, MINIMUM_VERSION).
     terraform = Terraform.configured(state_dir / "terraform")
-    if config.environment == "local":
+    if config.is_emulated:
         from infra.local import emulator
 
         if command == "destroy" and emulator.running(state_dir) is None:
@@ -71,10 +72,9 @@ def run_environment(
         config = dataclasses.replace(config, aws_endpoint=outcome.endpoint)
 
     step = time.perf_counter()
-    layer = "layer-host.zip" if config.environment == "local" else "layer.zip"
     app, _ = build_app(
         config,
-        packages=Packages.from_dir(packages_dir, layer=layer),
+        packages=Packages.from_dir(packages_dir, layer=layer_zip(config)),
         outdir=synth_dir.resolve(),
         state_dir=state_dir,
     )
@@ -100,10 +100,10 @@ def run_environment(
                 show_plan=show_plan,
             )
     except DeployFailed as failure:
-        if config.environment == "local":
+        if config.is_emulated:
             failure.add_note(emulator.recent_calls(state_dir))
         raise
-    if command == "destroy" and config.environment == "local" and stop_emulator:
+    if command == "destroy" and config.is_emulated and stop_emulator:
         emulator.stop(state_dir)
     outcome.timings["terraform"] = time.perf_counter() - step
     if command == "deploy" and sample_day and outcome.endpoint:

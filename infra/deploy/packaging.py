@@ -5,14 +5,22 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from infra.config import EnvironmentConfig
+
 FUNCTION_TARGETS = ("services/ingest:lambda", "services/transform:lambda", "services/notify:lambda")
 
 
-def build_packages(environment: str) -> Path:
+def layer_zip(config: EnvironmentConfig) -> str:
+    """The layer package an environment deploys: for the local emulator, which runs handlers on
+    this machine, the one built for this machine."""
+    return "layer-host.zip" if config.is_emulated else "layer.zip"
+
+
+def build_packages(config: EnvironmentConfig) -> Path:
     """``./pants package`` the function zips and the layer (arm64; for the local emulator,
     built for this machine). The outer `./pants run` holds its daemon, so this nested call
     uses a daemon of its own (warm after the first time: ~4 s, not ~15 s)."""
-    layer = "libs/shared:layer-host" if environment == "local" else "libs/shared:layer"
+    layer = "libs/shared:" + layer_zip(config).removesuffix(".zip")
     command = [
         "./pants",
         "--pants-subprocessdir=.pants.d/deploy-pantsd",

@@ -11,15 +11,7 @@ import datetime as dt
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from infra.config import EnvironmentConfig
-
-
-def state_dir_for(config: EnvironmentConfig) -> Path:
-    """Where an environment's local Terraform state, deploy record and emulator live."""
-    return Path(".terraform-state") / f"{config.environment}-{config.suffix}"
+from typing import Any
 
 
 class DeployRecord(ABC):

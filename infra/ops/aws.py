@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 
 from infra.config import EnvironmentConfig
+from infra.local import emulator
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,9 @@ class EnvironmentAws:
     @classmethod
     def of(cls, config: EnvironmentConfig) -> EnvironmentAws:
         """AWS for a real environment; for envs/local, its running emulator."""
-        if config.environment != "local":
+        if not config.is_emulated:
             return cls(config.region)
-        from infra.deploy.record import state_dir_for
-        from infra.local import emulator
-
-        running = emulator.running(state_dir_for(config).resolve())
+        running = emulator.running(config.local_state_dir.resolve())
         if running is None:
             raise RuntimeError(
                 "the local emulator is not running: deploy first (./pants run envs/local:deploy)"

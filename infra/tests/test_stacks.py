@@ -131,7 +131,7 @@ def test_table_is_on_demand_with_pitr_encryption_and_backups(
         table["server_side_encryption"]["enabled"] is True
         and table["deletion_protection_enabled"] is False
     )
-    if env == "local":  # no AWS Backup in the emulator (envs/local/config.toml)
+    if not s.config.aws_backup:  # envs/local/config.toml: no AWS Backup in the emulator
         assert not s.resources("aws_backup_plan")
         return
     (plan,) = s.resources("aws_backup_plan").values()
@@ -173,7 +173,9 @@ def test_functions_share_the_layer_on_arm64_with_logs_tracing_and_vpc(
     ) == (3008, 900, 10240)
     assert transform["environment"]["variables"]["MIMALLOC_PURGE_DELAY"] == "-1"
     assert transform["environment"]["variables"]["CHECK_WORKERS"] == "2"  # 3,008 MB: 2 vCPUs
-    if env != "local":  # finalize spills the file's ids to local disk (cross_chunk.py)
+    if not synthesized[
+        env
+    ].config.is_emulated:  # finalize spills the file's ids to local disk (cross_chunk.py)
         finalize = _one(functions, handler="ingest.handlers.finalize_handler")
         assert (finalize["memory_size"], finalize["ephemeral_storage"]["size"]) == (1769, 10240)
     assert all(g["retention_in_days"] == s.config.log_retention_days for g in log_groups.values())
