@@ -31,6 +31,12 @@ class _BoundEnvironment(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def config_path(env: str) -> Path:
+    """An environment's configuration file (run from the repository root, as ``./pants run``
+    does)."""
+    return Path("envs") / env / "config.toml"
+
+
 def add_environment_arguments(parser: argparse.ArgumentParser, *, packages: bool = True) -> None:
     parser.add_argument("--env", required=True, choices=ENVIRONMENTS, action=_BoundEnvironment)
     parser.add_argument(

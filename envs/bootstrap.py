@@ -10,12 +10,11 @@ differs, and says when nothing did. Then ``:plan`` and ``:deploy`` (docs/deploym
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from envs.arguments import add_environment_arguments
+from envs.arguments import add_environment_arguments, config_path
 from infra.config import ConfigError, load_config
 from infra.deploy.bootstrap import BootstrapError, bootstrap_state_bucket
 from infra.deploy.credentials import AwsAccessError, check_aws_access, describe_aws_error
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     region = "its region"
     try:
-        config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
+        config = load_config(config_path(args.env), suffix=args.suffix)
         region = config.region
         if not config.state_bucket:
             console.print(

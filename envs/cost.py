@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
+from envs.arguments import config_path
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import ConfigError, load_config
 from infra.cost.chart import comparison_svg
@@ -33,7 +34,7 @@ console = Console()
 
 
 def estimate(env: str, profile: str) -> dict[str, Any]:
-    config = load_config(Path("envs") / env / "config.toml")
+    config = load_config(config_path(env))
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "synth"
         app, _ = build_app(

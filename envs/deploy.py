@@ -25,7 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
-from envs.arguments import add_environment_arguments
+from envs.arguments import add_environment_arguments, config_path
 from infra.config import ConfigError, EnvironmentConfig, load_config
 from infra.deploy.credentials import (
     AwsAccessError,
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     timings: dict[str, float] = {}
     region = "its region"  # for an AWS error's message, once the config says
     try:
-        config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
+        config = load_config(config_path(args.env), suffix=args.suffix)
         region = config.region
         confirm(args.command, config, yes=args.yes, stdin=sys.stdin)
         if not config.is_emulated:  # the local deploy starts its own emulator

@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from envs.arguments import add_environment_arguments
+from envs.arguments import add_environment_arguments, config_path
 from infra.config import ConfigError, load_config
 from infra.ops.aws import EnvironmentAws
 from infra.ops.status import Health, environment_health
@@ -49,7 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def health(args: argparse.Namespace) -> tuple[Health, str]:
-    config = load_config(Path("envs") / args.env / "config.toml", suffix=args.suffix)
+    config = load_config(config_path(args.env), suffix=args.suffix)
     found = environment_health(
         EnvironmentAws.of(config),
         config,

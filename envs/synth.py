@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
-from envs.arguments import add_environment_arguments
+from envs.arguments import add_environment_arguments, config_path
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import ConfigError, load_config
 from infra.deploy.packaging import build_packages, layer_zip
@@ -47,9 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_synth(args: argparse.Namespace) -> dict[str, object]:
-    config = load_config(
-        Path("envs") / args.env / "config.toml", suffix=args.suffix, aws_endpoint=args.aws_endpoint
-    )
+    config = load_config(config_path(args.env), suffix=args.suffix, aws_endpoint=args.aws_endpoint)
     out = (args.out or Path(os.environ.get("CDKTF_OUTDIR") or f"dist/synth/{args.env}")).resolve()
     state_dir = (args.state_dir or config.local_state_dir).resolve()
     packages_dir = args.packages or build_packages(config)

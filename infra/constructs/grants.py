@@ -33,16 +33,20 @@ VPC_ENI_ACTIONS = (
     "ec2:UnassignPrivateIpAddresses",
 )
 
+# X-Ray: sending traces (Lambda samples for its functions), and the sampling rules a service
+# that samples itself (Step Functions) reads.
+# https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html
+TRACE_SEND_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+TRACE_SAMPLING_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets")
+
 # The only actions that may use "*": those that support no resource-level permissions, and
 # Lambda's ENI actions, which AWS documents on "*" (Parliament reports them as RESOURCE_STAR:
 # the written exception is in infra/policy/parliament.py).
 UNSCOPED_ACTIONS = frozenset(
     {
         *LOG_DELIVERY_ACTIONS,
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
+        *TRACE_SEND_ACTIONS,
+        *TRACE_SAMPLING_ACTIONS,
         *VPC_ENI_ACTIONS,
         "cloudwatch:PutMetricData",
     }

@@ -23,12 +23,12 @@ from constructs import Construct
 
 from infra.config import FunctionSettings
 from infra.constructs.artifact import Artifact
-from infra.constructs.grants import VPC_ENI_ACTIONS, Grant
+from infra.constructs.grants import TRACE_SEND_ACTIONS, VPC_ENI_ACTIONS, Grant
 from infra.constructs.lambda_layer import ARCHITECTURE, RUNTIME, SharedLayer
 from infra.constructs.service_role import ServiceRole
 
 VPC_ACCESS = Grant.of("manage VPC network interfaces", VPC_ENI_ACTIONS, ["*"])
-TRACING = Grant.of("send traces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
+TRACING = Grant.of("send traces", TRACE_SEND_ACTIONS, ["*"])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -60,7 +60,12 @@ from infra.constructs.asl import (
     Succeed,
     Task,
 )
-from infra.constructs.grants import LOG_DELIVERY_ACTIONS, Grant
+from infra.constructs.grants import (
+    LOG_DELIVERY_ACTIONS,
+    TRACE_SAMPLING_ACTIONS,
+    TRACE_SEND_ACTIONS,
+    Grant,
+)
 from infra.constructs.lambda_function import PipelineFunction
 from infra.constructs.references import TopicRef
 from infra.constructs.service_role import ServiceRole
@@ -331,16 +336,7 @@ class PipelineWorkflow(Construct):
                 ),
                 topic.grant_publish(),
                 Grant.of("deliver execution logs", LOG_DELIVERY_ACTIONS, ["*"]),
-                Grant.of(
-                    "send traces",
-                    [
-                        "xray:PutTraceSegments",
-                        "xray:PutTelemetryRecords",
-                        "xray:GetSamplingRules",
-                        "xray:GetSamplingTargets",
-                    ],
-                    ["*"],
-                ),
+                Grant.of("send traces", [*TRACE_SEND_ACTIONS, *TRACE_SAMPLING_ACTIONS], ["*"]),
             ],
         )
         definition = build_definition(
