@@ -29,6 +29,7 @@ fires; its failure path did not run, and ``redrive`` releases and restarts the f
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -134,6 +135,10 @@ class WorkflowFunctions:
     transform: PipelineFunction
     finalize: PipelineFunction
     notify: PipelineFunction
+
+    def all(self) -> tuple[PipelineFunction, ...]:
+        """Every function the workflow invokes."""
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))
 
 
 def build_definition(
@@ -325,15 +330,7 @@ class PipelineWorkflow(Construct):
             service="states.amazonaws.com",
             description=f"Runs the {name} state machine",
             grants=[
-                *(
-                    fn.grant_invoke()
-                    for fn in (
-                        functions.ingest,
-                        functions.transform,
-                        functions.finalize,
-                        functions.notify,
-                    )
-                ),
+                *(fn.grant_invoke() for fn in functions.all()),
                 topic.grant_publish(),
                 Grant.of("deliver execution logs", LOG_DELIVERY_ACTIONS, ["*"]),
                 Grant.of("send traces", [*TRACE_SEND_ACTIONS, *TRACE_SAMPLING_ACTIONS], ["*"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from infra.config import EnvironmentConfig
+from infra.config import FUNCTIONS, EnvironmentConfig
 from infra.constructs.cloudwatch import (
     Dashboard,
     GraphWidget,
@@ -21,7 +21,6 @@ from infra.stacks.base import EnvironmentStack
 
 NAME = "observability"
 RUNBOOK = "docs/operations.md"  # each alarm's section is its id, or the runbook= it names
-FUNCTIONS = ("ingest", "transform", "finalize", "notify")
 
 
 class ObservabilityStack(EnvironmentStack):
