@@ -9,8 +9,8 @@ import re
 
 import pytest
 
+from infra.config import FUNCTIONS
 from infra.naming import ENVIRONMENTS
-from infra.stacks.observability_stack import FUNCTIONS
 from infra.tests.conftest import Synthesized
 
 RATE = re.compile(r"^IF\((\w+) > 0, 100 \* (\w+) / (\w+), 0\)$")
