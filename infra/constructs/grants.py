@@ -34,8 +34,9 @@ VPC_ENI_ACTIONS = (
 )
 
 # X-Ray: sending traces (Lambda samples for its functions), and the sampling rules a service
-# that samples itself (Step Functions) reads.
-# https://docs.aws.amazon.com/xray/latest/devguide/security_iam_id-based-policy-examples.html
+# that samples itself (Step Functions) reads: the actions of AWS's AWSXRayDaemonWriteAccess
+# (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSXRayDaemonWriteAccess.html),
+# none with a resource type (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html).
 TRACE_SEND_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 TRACE_SAMPLING_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets")
 

@@ -29,9 +29,8 @@ fires; its failure path did not run, and ``redrive`` releases and restarts the f
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -138,7 +137,7 @@ class WorkflowFunctions:
 
     def all(self) -> tuple[PipelineFunction, ...]:
         """Every function the workflow invokes."""
-        return tuple(getattr(self, f.name) for f in dataclasses.fields(self))
+        return tuple(getattr(self, f.name) for f in fields(self))
 
 
 def build_definition(

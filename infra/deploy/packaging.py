@@ -10,17 +10,22 @@ from infra.config import EnvironmentConfig
 FUNCTION_TARGETS = ("services/ingest:lambda", "services/transform:lambda", "services/notify:lambda")
 
 
+def layer_name(config: EnvironmentConfig) -> str:
+    """The layer an environment deploys, ``libs/shared:<name>``: for the local emulator, which
+    runs handlers on this machine, the one built for this machine."""
+    return "layer-host" if config.is_emulated else "layer"
+
+
 def layer_zip(config: EnvironmentConfig) -> str:
-    """The layer package an environment deploys: for the local emulator, which runs handlers on
-    this machine, the one built for this machine."""
-    return "layer-host.zip" if config.is_emulated else "layer.zip"
+    """The file ``./pants package`` writes for :func:`layer_name`."""
+    return f"{layer_name(config)}.zip"
 
 
 def build_packages(config: EnvironmentConfig) -> Path:
     """``./pants package`` the function zips and the layer (arm64; for the local emulator,
     built for this machine). The outer `./pants run` holds its daemon, so this nested call
     uses a daemon of its own (warm after the first time: ~4 s, not ~15 s)."""
-    layer = "libs/shared:" + layer_zip(config).removesuffix(".zip")
+    layer = f"libs/shared:{layer_name(config)}"
     command = [
         "./pants",
         "--pants-subprocessdir=.pants.d/deploy-pantsd",
