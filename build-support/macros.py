@@ -21,7 +21,7 @@ def pipeline_environment(env):
         entry_point="envs.cost",
         args=["--env", env],
         resolve="infra",
-        dependencies=["infra/cost:tables"],
+        dependencies=["tooling/cost:tables"],
     )
     for command in ("redrive", "status", "bootstrap"):  # operator tools (docs/operations.md)
         pex_binary(

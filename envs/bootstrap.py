@@ -3,7 +3,7 @@
     ./pants run envs/<env>:bootstrap
 
 Creates or completes the config's ``[state] bucket`` (versioned, encrypted, TLS only, public
-access blocked; infra/deploy/bootstrap.py). Run it again at any time: it changes only what
+access blocked; tooling/deploy/bootstrap.py). Run it again at any time: it changes only what
 differs, and says when nothing did. Then ``:plan`` and ``:deploy`` (docs/deployment.md).
 """
 
@@ -16,8 +16,8 @@ from rich.markup import escape
 
 from envs.arguments import add_environment_arguments, config_path
 from infra.config import ConfigError, load_config
-from infra.deploy.bootstrap import BootstrapError, bootstrap_state_bucket
-from infra.deploy.credentials import AwsAccessError, check_aws_access, describe_aws_error
+from tooling.deploy.bootstrap import BootstrapError, bootstrap_state_bucket
+from tooling.deploy.credentials import AwsAccessError, check_aws_access, describe_aws_error
 
 console = Console(stderr=True)
 

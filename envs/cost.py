@@ -3,7 +3,7 @@
     ./pants run envs/<env>:cost [-- --profile production --out dist/cost/<env>]
 
 Synthesizes the environment (placeholder packages: code does not change cost), prices every
-resource from infra/cost/prices-us-east-2.toml, prints the comparison and writes
+resource from tooling/cost/prices-us-east-2.toml, prints the comparison and writes
 cost.json, cost.md and cost.svg.
 """
 
@@ -23,12 +23,12 @@ import infra  # noqa: F401  (installs the provider stand-in before cdktf imports
 from envs.arguments import config_path
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import ConfigError, load_config
-from infra.cost.chart import comparison_svg
-from infra.cost.model import CostError, CostModel, baseline_items, summarize
-from infra.cost.prices import PriceTable, PricingError
-from infra.cost.usage import ProfileError, load_baseline, load_usage
 from infra.naming import ENVIRONMENTS
 from infra.stacks.pipeline_stack import placeholder_packages
+from tooling.cost.chart import comparison_svg
+from tooling.cost.model import CostError, CostModel, baseline_items, summarize
+from tooling.cost.prices import PriceTable, PricingError
+from tooling.cost.usage import ProfileError, load_baseline, load_usage
 
 console = Console()
 
@@ -61,7 +61,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# Monthly cost: {report['environment']} at profile `{report['profile']}`",
         "",
-        f"Prices: {report['region']}, as of {report['prices_as_of']} (infra/cost/prices-us-east-2.toml).",
+        f"Prices: {report['region']}, as of {report['prices_as_of']} (tooling/cost/prices-us-east-2.toml).",
         "",
         f"**${report['monthly_usd']:,.2f}** per month, against **${report['baseline_monthly_usd']:,.2f}** for the legacy setup: "
         f"**{report['reduction_pct']} % lower**.",
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cost", description=__doc__.splitlines()[0])
     parser.add_argument("--env", required=True, choices=ENVIRONMENTS)
     parser.add_argument(
-        "--profile", default="production", help="a profile in infra/cost/profiles.toml"
+        "--profile", default="production", help="a profile in tooling/cost/profiles.toml"
     )
     parser.add_argument("--out", type=Path, help="output directory (default dist/cost/<env>)")
     args = parser.parse_args(argv)

@@ -8,7 +8,7 @@ A protected environment (prod, or ``protected = true``) asks for its name before
 destroy (``--yes`` for CI). AWS access is checked first: a missing or refused credential is one
 line. ``plan`` prints Terraform's diff of each stack, then the summary.
 
-The local environment starts its own AWS emulator (infra/local), deploys into it and pushes a
+The local environment starts its own AWS emulator (tooling/emulator), deploys into it and pushes a
 sample day of files through the pipeline; its destroy removes everything and stops it.
 """
 
@@ -27,18 +27,18 @@ from rich.table import Table
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
 from envs.arguments import add_environment_arguments, config_path
 from infra.config import ConfigError, EnvironmentConfig, load_config
-from infra.deploy.credentials import (
+from tooling.deploy.credentials import (
     AwsAccessError,
     check_aws_access,
     check_state_bucket,
     describe_aws_error,
 )
-from infra.deploy.environment import Outcome, run_environment
-from infra.deploy.orchestrator import DeployFailed, StackResult
-from infra.deploy.packaging import build_packages
-from infra.local import emulator
-from infra.local.sample_day import SampleDayReport
-from infra.terraform import TerraformError
+from tooling.deploy.environment import Outcome, run_environment
+from tooling.deploy.orchestrator import DeployFailed, StackResult
+from tooling.deploy.packaging import build_packages
+from tooling.deploy.terraform import TerraformError
+from tooling.emulator import server as emulator
+from tooling.emulator.sample_day import SampleDayReport
 
 console = Console(stderr=True)
 

@@ -23,9 +23,9 @@ from rich.table import Table
 
 from envs.arguments import add_environment_arguments, config_path
 from infra.config import ConfigError, load_config
-from infra.ops.aws import EnvironmentAws
-from infra.ops.executions import wait_for
-from infra.ops.redrive import (
+from tooling.operations.aws import EnvironmentAws
+from tooling.operations.executions import wait_for
+from tooling.operations.redrive import (
     RESTORE_TIERS,
     Pipeline,
     Redriven,

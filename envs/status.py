@@ -20,8 +20,8 @@ from rich.table import Table
 
 from envs.arguments import add_environment_arguments, config_path
 from infra.config import ConfigError, load_config
-from infra.ops.aws import EnvironmentAws
-from infra.ops.status import Health, environment_health
+from tooling.operations.aws import EnvironmentAws
+from tooling.operations.status import Health, environment_health
 
 console = Console(stderr=True)
 SHOWN_PROBLEMS = 20

@@ -23,8 +23,8 @@ import infra  # noqa: F401  (installs the provider stand-in before cdktf imports
 from envs.arguments import add_environment_arguments, config_path
 from infra.app import STACK_ORDER, build_app, synthesize
 from infra.config import ConfigError, load_config
-from infra.deploy.packaging import build_packages, layer_zip
 from infra.stacks.pipeline_stack import Packages
+from tooling.deploy.packaging import build_packages, layer_zip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -13,7 +13,7 @@ from infra.stacks.data_stack import DataStack
 from infra.stacks.network_stack import NetworkStack
 from infra.stacks.observability_stack import ObservabilityStack
 from infra.stacks.pipeline_stack import Packages, PipelineStack
-from infra.terraform import REQUIRED_VERSION
+from infra.synthesized import REQUIRED_TERRAFORM_VERSION
 
 # Deployment order; each stack reads only values exported by the stacks before it.
 STACK_ORDER = ("data", "network", "pipeline", "observability")
@@ -40,9 +40,9 @@ def build_app(
 # terraform_json parser fail the whole file ("this method receives only dicts": a parsing
 # error and no checks run, checkov 3.3.30); Terraform merges the two terraform blocks.
 VERSIONS_TF = (
-    "# The oldest Terraform these stacks run on (infra/terraform.py): the S3 backend's\n"
+    "# The oldest Terraform these stacks run on (infra/synthesized.py): the S3 backend's\n"
     "# use_lockfile (S3-native state locking) needs 1.10.\n"
-    f'terraform {{\n  required_version = "{REQUIRED_VERSION}"\n}}\n'
+    f'terraform {{\n  required_version = "{REQUIRED_TERRAFORM_VERSION}"\n}}\n'
 )
 
 

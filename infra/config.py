@@ -37,7 +37,7 @@ BUCKET_ROLES = ("raw", "processed", "quarantine")  # the roles an existing bucke
 ARCHIVE_CLASSES = ("STANDARD", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
 INSTANT_CLASSES = ("STANDARD", "GLACIER_IR")
 DEFAULT_ARCHIVE = {
-    "raw": "GLACIER",  # read again only by a re-drive, which restores it first (infra/ops/redrive.py)
+    "raw": "GLACIER",  # read again only by a re-drive, which restores it first (tooling/operations/redrive.py)
     "processed": "GLACIER_IR",  # queried (Athena skips archived objects: docs/cost-optimization.md)
     "quarantine": "GLACIER_IR",  # read by people investigating rejected rows
     "artifacts": "STANDARD",  # Lambda reads layer zips whenever a layer version is published

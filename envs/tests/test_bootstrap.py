@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from envs import bootstrap
-from infra.deploy.bootstrap import TLS_ONLY_SID, bootstrap_state_bucket, tls_only_statement
+from tooling.deploy.bootstrap import TLS_ONLY_SID, bootstrap_state_bucket, tls_only_statement
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "fin-pipeline-tfstate-dev-use2"  # envs/dev/config.toml [state] bucket
@@ -73,7 +73,7 @@ def test_an_existing_bucket_is_completed_keeping_its_own_statements(mocked: None
 
 
 def test_a_bucket_in_another_region_is_refused(mocked: None) -> None:
-    from infra.deploy.bootstrap import BootstrapError
+    from tooling.deploy.bootstrap import BootstrapError
 
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
     with pytest.raises(BootstrapError, match="exists in us-east-1, but the environment's region"):

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from envs import deploy
-from infra.deploy.credentials import AwsAccessError, describe_aws_error
-from infra.deploy.environment import Outcome
+from tooling.deploy.credentials import AwsAccessError, describe_aws_error
+from tooling.deploy.environment import Outcome
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -246,8 +246,8 @@ def test_plan_prints_each_diff_then_the_summary(
     capsys: pytest.CaptureFixture[str],
     command: str,
 ) -> None:
-    from infra.deploy.credentials import Identity
-    from infra.deploy.orchestrator import StackResult
+    from tooling.deploy.credentials import Identity
+    from tooling.deploy.orchestrator import StackResult
 
     def planned(command: str, *args: object, **kwargs: Any) -> Outcome:
         if kwargs["show_plan"] is not None:
@@ -296,7 +296,7 @@ def test_a_failed_stack_prints_terraforms_error_as_it_is(
 ) -> None:
     """Terraform's errors hold brackets (addresses, [/path]) that rich read as markup: a
     closing tag it did not open was a MarkupError traceback instead of the error."""
-    from infra.deploy.orchestrator import DeployFailed, StackResult
+    from tooling.deploy.orchestrator import DeployFailed, StackResult
 
     def failed(*args: object, **kwargs: object) -> Outcome:
         result = StackResult("data", "failed", error='Error: aws_s3_bucket.b["raw"] [/tmp/x]')

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from envs import redrive
 from envs.tests.conftest import DevEnvironment
-from infra.ops.events import object_created_event
+from tooling.operations.events import object_created_event
 
 REGION = "us-east-2"
 EVENT = object_created_event(

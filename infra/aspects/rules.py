@@ -193,7 +193,7 @@ class Destroyable:
     never created here) hold data the stacks do not own, and are released on destroy, never
     deleted. Each must have ``force_destroy`` false (an accidental delete of a non-empty bucket
     fails) and ``lifecycle.prevent_destroy`` (a plan that would destroy it fails before any
-    change); the deploy's destroy removes it from the state instead (infra/deploy/release.py).
+    change); the deploy's destroy removes it from the state instead (tooling/deploy/release.py).
     Every other bucket must still be force-destroyable."""
 
     def __init__(self, adopted_bucket_names: Iterable[str] = ()) -> None:
@@ -219,7 +219,7 @@ class Destroyable:
                     resource,
                     "destroyable",
                     "an adopted bucket must have lifecycle.prevent_destroy: destroy releases "
-                    "it (infra/deploy/release.py), a plan must never delete it",
+                    "it (tooling/deploy/release.py), a plan must never delete it",
                 )
             return
         if prevent_destroy:

@@ -5,7 +5,7 @@ adopted with a Terraform import block instead of being created. An adopted bucke
 the stacks did not create, so it is never deleted: ``force_destroy`` is off (S3 refuses to
 delete a non-empty bucket) and ``prevent_destroy`` is on (a plan that would destroy or replace
 it fails before anything changes); the deploy's destroy releases it from the Terraform state
-instead (infra/deploy/release.py), with everything else of this construct. Adopting replaces
+instead (tooling/deploy/release.py), with everything else of this construct. Adopting replaces
 the bucket's policy, lifecycle, encryption, notification and tags with these (docs/deployment.md,
 "Adopting an existing bucket").
 """

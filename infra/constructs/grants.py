@@ -42,7 +42,7 @@ TRACE_SAMPLING_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets")
 
 # The only actions that may use "*": those that support no resource-level permissions, and
 # Lambda's ENI actions, which AWS documents on "*" (Parliament reports them as RESOURCE_STAR:
-# the written exception is in infra/policy/parliament.py).
+# the written exception is in tooling/policy/parliament.py).
 UNSCOPED_ACTIONS = frozenset(
     {
         *LOG_DELIVERY_ACTIONS,

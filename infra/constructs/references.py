@@ -74,7 +74,7 @@ class TableRef:
 
     def grant_items(self, *actions: str) -> Grant:
         """Exactly the item actions a function's code calls (the call report of the end-to-end
-        run, infra/local/call_report.py, shows each used or names the path that needs it)."""
+        run, tooling/emulator/call_report.py, shows each used or names the path that needs it)."""
         if not actions or not all(a in TABLE_ITEM_ACTIONS for a in actions):
             raise ValueError(f"not DynamoDB item actions: {actions}")
         return (

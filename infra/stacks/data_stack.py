@@ -4,7 +4,7 @@ backups, and the alert topic. Changes rarely; holds everything stateful.
 Buckets the environment adopts (``[storage.existing_buckets]``) are released on destroy, never
 deleted: the stack lists them, with their configuration and the KMS key their objects are
 encrypted with, under ``released_on_destroy`` in its Terraform JSON, and the deploy's destroy
-removes those from the state before destroying the rest (infra/deploy/release.py)."""
+removes those from the state before destroying the rest (tooling/deploy/release.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from infra.constructs.data_bucket import DataBucket, Lifecycle
 from infra.constructs.data_key import DataKey
 from infra.constructs.metadata_table import MetadataTable
 from infra.constructs.ssm_exports import ExportedValues
-from infra.deploy.release import RELEASED_KEY
 from infra.stacks.base import EnvironmentStack
+from infra.synthesized import RELEASED_KEY
 
 NAME = "data"
 BUCKETS = ("raw", "processed", "quarantine")

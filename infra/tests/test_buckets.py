@@ -15,10 +15,10 @@ from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 
 from infra.aspects.rules import Destroyable
 from infra.config import DEFAULT_ARCHIVE, ConfigError, load_config
-from infra.deploy.release import released_addresses
 from infra.naming import CREATED_BUCKET_ROLES, ENVIRONMENTS, Naming, NamingError
 from infra.stacks.data_stack import ARTIFACTS, BUCKETS
 from infra.tests.conftest import REPO, Synthesized
+from tooling.deploy.release import released_addresses
 
 ENVS = pytest.mark.parametrize("env", ENVIRONMENTS)
 DEV = (REPO / "envs" / "dev" / "config.toml").read_text()

@@ -1,5 +1,5 @@
 """A checkov scan of every environment's synthesized Terraform: zero failed checks, zero
-parse errors, and every skipped check has a written reason in infra/policy/checkov_skips.toml."""
+parse errors, and every skipped check has a written reason in tooling/policy/checkov_skips.toml."""
 
 from __future__ import annotations
 

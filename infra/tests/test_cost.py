@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from infra.cost.model import FREE, PRICERS, CostError, CostModel, baseline_items, summarize
-from infra.cost.prices import PriceTable, PricingError
-from infra.cost.usage import ProfileError, Usage, load_baseline, load_usage
 from infra.tests.conftest import Synthesized
+from tooling.cost.model import FREE, PRICERS, CostError, CostModel, baseline_items, summarize
+from tooling.cost.prices import PriceTable, PricingError
+from tooling.cost.usage import ProfileError, Usage, load_baseline, load_usage
 
 PRICES = PriceTable.load()
 USAGE = Usage(

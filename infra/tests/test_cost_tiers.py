@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from infra.cost.model import CostError, CostModel, baseline_items, summarize
-from infra.cost.prices import PriceTable
-from infra.cost.usage import load_baseline, load_usage
 from infra.tests.conftest import Synthesized
 from infra.tests.test_cost import USAGE
+from tooling.cost.model import CostError, CostModel, baseline_items, summarize
+from tooling.cost.prices import PriceTable
+from tooling.cost.usage import load_baseline, load_usage
 
 PRICES = PriceTable.load()
 

@@ -1,4 +1,4 @@
-"""Every IAM and resource policy of every environment passes Parliament (infra/policy/
+"""Every IAM and resource policy of every environment passes Parliament (tooling/policy/
 parliament.py), and the audit is shown failing on planted bad policies."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from infra.policy import parliament
-from infra.policy.parliament import PolicyDocument, UnresolvedReference
 from infra.tests.conftest import Synthesized
+from tooling.policy import parliament
+from tooling.policy.parliament import PolicyDocument, UnresolvedReference
 
 # Each environment's policies: 6 trust + 6 inline (pipeline, network), the key policy, the
 # bucket policies, the trigger DLQ's queue policy; the backup role where AWS Backup is on.

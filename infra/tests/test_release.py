@@ -16,12 +16,12 @@ import pytest
 
 from infra.app import build_app, synthesize
 from infra.config import EnvironmentConfig, load_config
-from infra.deploy.orchestrator import deploy_stacks, destroy_stacks
-from infra.deploy.record import FileRecord
-from infra.deploy.release import release, released_addresses
 from infra.stacks.pipeline_stack import placeholder_packages
-from infra.terraform import Terraform, TerraformError
 from infra.tests.conftest import REPO
+from tooling.deploy.orchestrator import deploy_stacks, destroy_stacks
+from tooling.deploy.record import FileRecord
+from tooling.deploy.release import release, released_addresses
+from tooling.deploy.terraform import Terraform, TerraformError
 
 LEGACY = "legacy-raw-bucket-loc"
 LEGACY_POLICY = {
@@ -114,7 +114,7 @@ def _client(url: str, service: str) -> Any:
 def deployed(tmp_path_factory: pytest.TempPathFactory, terraform: Terraform) -> Iterator[Deployed]:
     """envs/local with an adopted raw bucket (a legacy one, with data, a partner's grant and
     its own tags), the data stack deployed into the emulator."""
-    from infra.local import emulator
+    from tooling.emulator import server as emulator
 
     root = tmp_path_factory.mktemp("release")
     state_dir = root / "state"

@@ -25,7 +25,7 @@ def test_no_code_writes_an_expiry_attribute_a_ttl_would_act_on() -> None:
     """If code starts writing one, TTL (and this test) must be decided again together."""
     writers = [
         path
-        for root in ("services", "libs/shared", "infra/ops")
+        for root in ("services", "libs/shared", "tooling/operations")
         for path in (REPO / root).rglob("*.py")
         if re.search(r"expires_at|\bttl\b|TimeToLive", Path(path).read_text(), flags=re.IGNORECASE)
     ]

@@ -10,8 +10,8 @@ import pytest
 
 from infra.app import STACK_ORDER
 from infra.naming import ENVIRONMENTS
-from infra.terraform import Terraform
 from infra.tests.conftest import Synthesized
+from tooling.deploy.terraform import Terraform
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from infra import terraform as tf
 from infra.app import STACK_ORDER
 from infra.config import load_config
-from infra.deploy.environment import run_environment
 from infra.naming import ENVIRONMENTS
-from infra.terraform import BINARY_VARIABLE, Terraform, TerraformError
+from infra.synthesized import REQUIRED_TERRAFORM_VERSION
 from infra.tests.conftest import REPO, Synthesized
+from tooling.deploy.environment import run_environment
+from tooling.deploy.terraform import BINARY_VARIABLE, Terraform, TerraformError, check_version
 
 REQUIRED_VERSION = ">= 1.10.0"
 
@@ -35,7 +35,7 @@ def _version_json(version: str) -> str:
 
 
 def test_the_minimum_is_the_one_s3_native_locking_needs() -> None:
-    assert tf.REQUIRED_VERSION == REQUIRED_VERSION
+    assert REQUIRED_TERRAFORM_VERSION == REQUIRED_VERSION
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -66,20 +66,20 @@ def test_an_older_terraform_is_refused_in_one_line(
 
 @pytest.mark.parametrize("version", ["1.10.0", "1.11.4", "2.0.0"])
 def test_a_new_enough_terraform_is_accepted(tmp_path: Path, version: str) -> None:
-    assert tf.check_version(_fake_terraform(tmp_path, _version_json(version))) == tuple(
+    assert check_version(_fake_terraform(tmp_path, _version_json(version))) == tuple(
         int(part) for part in version.split(".")
     )
 
 
 def test_a_binary_that_does_not_say_its_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TerraformError, match="no Terraform version in its output"):
-        tf.check_version(_fake_terraform(tmp_path, "not terraform", exit_code=1))
+        check_version(_fake_terraform(tmp_path, "not terraform", exit_code=1))
 
 
 def test_the_terraform_on_this_machine_passes(tmp_path: Path) -> None:
     """The one the validate and e2e tests use: if this fails, they would too."""
     configured = Terraform.configured(tmp_path)
-    assert tf.check_version(configured.binary) >= (1, 10, 0)
+    assert check_version(configured.binary) >= (1, 10, 0)
 
 
 def test_deploy_checks_the_version_before_it_synthesizes_anything(

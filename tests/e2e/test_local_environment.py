@@ -15,12 +15,13 @@ from testkit.synthetic import write_transactions
 
 import infra  # noqa: F401
 from infra.config import EnvironmentConfig, load_config
-from infra.deploy.environment import Outcome, run_environment
-from infra.local import call_report, emulator
-from infra.ops.aws import EnvironmentAws
-from infra.ops.executions import wait_for
-from infra.ops.redrive import Pipeline, reprocess
-from infra.ops.status import environment_health
+from tooling.deploy.environment import Outcome, run_environment
+from tooling.emulator import call_report
+from tooling.emulator import server as emulator
+from tooling.operations.aws import EnvironmentAws
+from tooling.operations.executions import wait_for
+from tooling.operations.redrive import Pipeline, reprocess
+from tooling.operations.status import environment_health
 
 REPO_CONFIG = Path("envs/local/config.toml")
 PACKAGES = Path()  # where Pants puts runtime_package_dependencies
@@ -154,7 +155,7 @@ def test_each_role_was_allowed_every_call_it_made(
     deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
 ) -> None:
     """Least privilege from real calls: each function's and the state machine's calls
-    (infra/local/call_report.py) against its own role's deployed policies. 0 denied; each
+    (tooling/emulator/call_report.py) against its own role's deployed policies. 0 denied; each
     grant no call used is named with the path that needs it."""
     assert deployed.endpoint and deployed.sample_day
     config, _, state = local

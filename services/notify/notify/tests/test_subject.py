@@ -4,8 +4,8 @@ SNS accepts, so the alert of a file already SUCCEEDED is never lost to a refused
 SNS Publish, Subject (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): "less
 than 100 characters long", no line breaks or control characters, and (the page's earlier
 wording, which SNS enforces) ASCII text that begins with a letter, number or punctuation mark.
-The emulator enforces the same rule (infra/local/limits.py, sns_subject_problem); its tests
-hold these subjects to that function itself (infra/local/tests/test_notify_subjects.py).
+The emulator enforces the same rule (tooling/emulator/limits.py, sns_subject_problem); its tests
+hold these subjects to that function itself (tooling/emulator/tests/test_notify_subjects.py).
 """
 
 from __future__ import annotations

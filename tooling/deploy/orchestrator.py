@@ -1,0 +1,233 @@
+"""Plan and apply an environment's synthesized stacks in order, skipping unchanged ones."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tooling.deploy.dependencies import output_digests, stack_inputs
+from tooling.deploy.fingerprint import stack_fingerprint
+from tooling.deploy.record import DeployRecord
+from tooling.deploy.release import release
+from tooling.deploy.terraform import Terraform, TerraformError
+
+_PLAN_SUMMARY = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
+_DESTROY_SUMMARY = re.compile(r"Destroy complete! Resources: (\d+) destroyed")
+
+
+@dataclass
+class StackResult:
+    stack: str
+    action: str  # unchanged | applied | planned | waiting | destroyed | failed
+    seconds: float = 0.0
+    added: int = 0
+    changed: int = 0
+    destroyed: int = 0
+    error: str = ""
+
+
+class DeployFailed(RuntimeError):
+    def __init__(self, result: StackResult, results: list[StackResult]) -> None:
+        super().__init__(f"stack {result.stack} failed: {result.error}")
+        self.result, self.results = result, results
+
+
+Progress = Callable[[str, str], None]  # (stack, message)
+
+
+def _counts(output: str) -> tuple[int, int, int]:
+    match = _PLAN_SUMMARY.search(output)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else (0, 0, 0)
+
+
+def plan_diff(plan_output: str) -> str:
+    """Terraform's diff from a ``terraform plan`` output: from the list of actions (or "No
+    changes.") to the end, without the refresh lines before it."""
+    for marker in (
+        "Terraform used the selected providers",
+        "Terraform will perform the following actions",
+        "No changes.",
+    ):
+        at = plan_output.find(marker)
+        if at >= 0:
+            plan_output = plan_output[at:]
+            break
+    # Not "Saved the plan to: tfplan ... run: terraform apply tfplan": the deploy applies it.
+    saved = plan_output.find("\nSaved the plan to:")
+    if saved >= 0:
+        plan_output = plan_output[:saved].rstrip().rstrip("─").rstrip()
+    return plan_output.strip()
+
+
+def _inputs_now(
+    reads: dict[str, list[str]], known: dict[str, Any]
+) -> tuple[dict[str, str | None], list[str]]:
+    """The digests of the upstream values ``reads`` names, as the record holds them now, and
+    the upstream stacks not deployed (no record of them)."""
+    values: dict[str, str | None] = {}
+    missing = [upstream for upstream in reads if upstream not in known]
+    for upstream, names in reads.items():
+        outputs = known.get(upstream, {}).get("outputs")
+        if not isinstance(outputs, dict):
+            outputs = {}
+        for name in names:
+            values[f"{upstream}/{name}"] = outputs.get(name)
+    return values, missing
+
+
+def _why_plan(
+    entry: dict[str, Any] | None, fingerprint: str, inputs: dict[str, str | None], force: bool
+) -> str | None:
+    """Why a stack must be planned, or None when it is up to date."""
+    if force:
+        return "--force"
+    if entry is None:
+        return "not deployed yet"
+    if entry.get("fingerprint") != fingerprint:
+        return "its configuration changed"
+    if "outputs" not in entry:
+        return "recorded before upstream values were tracked"
+    before = entry.get("inputs", {})
+    changed = sorted(key for key in inputs if before.get(key) != inputs[key] or key not in before)
+    if changed:
+        shown = ", ".join(changed[:4]) + (
+            f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+        )
+        return f"values it reads changed since its last apply: {shown}"
+    return None
+
+
+def deploy_stacks(
+    synth_dir: Path,
+    stacks: Sequence[str],
+    *,
+    terraform: Terraform,
+    record: DeployRecord,
+    apply: bool = True,
+    force: bool = False,
+    progress: Progress = lambda stack, message: None,
+    show_plan: Progress | None = None,
+) -> list[StackResult]:
+    """Plan (and apply) each stack that is not up to date: its fingerprint differs from its
+    last successful apply, or a value it reads from an upstream stack through SSM (a key ARN,
+    the subnet ids) differs from what it read then (tooling/deploy/dependencies.py). Stops at
+    the first failure, which it raises with what it had done so far.
+
+    Planning only (``apply=False``), a stack that reads from an upstream stack not deployed
+    yet cannot be planned (its SSM parameters do not exist): it is reported ``waiting``.
+    ``show_plan(stack, diff)`` receives each plan's diff."""
+    results: list[StackResult] = []
+    reads_of = stack_inputs(synth_dir, stacks)
+    known: dict[str, Any] = dict(record.load())
+    pending: list[str] = []  # planning only: stacks whose exported values may yet change
+    for stack in stacks:
+        stack_dir = synth_dir / "stacks" / stack
+        fingerprint = stack_fingerprint(stack_dir)
+        reads = reads_of.get(stack, {})
+        inputs, missing = _inputs_now(reads, known)
+        stale = [upstream for upstream in reads if upstream in pending]
+        caveat = (
+            f"; {' and '.join(stale)} {'has' if len(stale) == 1 else 'have'} changes planned, "
+            f"so this uses today's values: `deploy` plans {stack} again if a value it reads changes"
+            if stale
+            else ""
+        )
+        if stale:
+            pending.append(stack)
+        if not apply and missing:
+            upstream = " and ".join(missing)
+            progress(
+                stack,
+                f"not planned: it reads values that {upstream} "
+                f"{'is' if len(missing) == 1 else 'are'} to export, and {upstream} "
+                f"{'is' if len(missing) == 1 else 'are'} not deployed yet (a plan would fail: "
+                "ParameterNotFound); `deploy` plans and applies the stacks in order",
+            )
+            results.append(StackResult(stack, "waiting"))
+            continue
+        reason = _why_plan(known.get(stack), fingerprint, inputs, force)
+        if reason is None:
+            progress(
+                stack,
+                "unchanged since the last deploy, and so are the values it reads: skipped" + caveat,
+            )
+            results.append(StackResult(stack, "unchanged"))
+            continue
+        started = time.perf_counter()
+        result = StackResult(stack, "planned")
+        try:
+            progress(stack, f"terraform init ({reason}){caveat}")
+            terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
+            progress(stack, "terraform plan")
+            plan = terraform.run(stack_dir, "plan", "-input=false", "-no-color", "-out=tfplan")
+            result.added, result.changed, result.destroyed = _counts(plan.stdout)
+            if show_plan is not None:
+                show_plan(stack, plan_diff(plan.stdout))
+            if not apply and (result.added or result.changed or result.destroyed):
+                pending.append(stack)
+            if apply:
+                progress(
+                    stack,
+                    f"terraform apply (+{result.added} ~{result.changed} -{result.destroyed})",
+                )
+                terraform.run(
+                    stack_dir, "apply", "-input=false", "-no-color", "-auto-approve", "tfplan"
+                )
+                outputs = terraform.run(stack_dir, "output", "-json", "-no-color").stdout
+                known[stack] = record.mark_deployed(
+                    stack, fingerprint, outputs=output_digests(outputs), inputs=inputs
+                )
+                result.action = "applied"
+        except TerraformError as error:
+            result.action, result.error = "failed", str(error)
+            result.seconds = time.perf_counter() - started
+            results.append(result)
+            raise DeployFailed(result, results) from error
+        result.seconds = time.perf_counter() - started
+        results.append(result)
+    return results
+
+
+def destroy_stacks(
+    synth_dir: Path,
+    stacks: Sequence[str],
+    *,
+    terraform: Terraform,
+    record: DeployRecord,
+    progress: Progress = lambda stack, message: None,
+) -> list[StackResult]:
+    """Destroy in reverse deployment order; the record forgets each destroyed stack. What a
+    stack adopted is released from its state first, never destroyed (tooling/deploy/release.py)."""
+    results: list[StackResult] = []
+    for stack in reversed(stacks):
+        stack_dir = synth_dir / "stacks" / stack
+        started = time.perf_counter()
+        try:
+            progress(stack, "terraform init")
+            terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
+            released = release(stack_dir, terraform)  # adopted resources: forgotten, kept
+            if released:
+                progress(stack, f"released, kept in AWS: {', '.join(released)}")
+            progress(stack, "terraform destroy")
+            output = terraform.run(
+                stack_dir, "destroy", "-input=false", "-no-color", "-auto-approve"
+            ).stdout
+        except TerraformError as error:
+            result = StackResult(stack, "failed", time.perf_counter() - started, error=str(error))
+            results.append(result)
+            raise DeployFailed(result, results) from error
+        match = _DESTROY_SUMMARY.search(output)
+        record.forget(stack)
+        results.append(
+            StackResult(
+                stack,
+                "destroyed",
+                time.perf_counter() - started,
+                destroyed=int(match[1]) if match else 0,
+            )
+        )
+    return results

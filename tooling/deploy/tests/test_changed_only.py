@@ -1,0 +1,119 @@
+"""The changed-only logic: fingerprints, the deploy record, and which stacks get applied."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tooling.deploy.fingerprint import stack_fingerprint
+from tooling.deploy.orchestrator import DeployFailed, deploy_stacks, destroy_stacks
+from tooling.deploy.record import FileRecord
+from tooling.deploy.terraform import TerraformError
+
+STACKS = ("data", "network", "pipeline", "observability")
+
+
+class FakeTerraform:
+    """Records the commands it is asked to run; fails on demand."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.fail_on = fail_on
+
+    def run(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        self.calls.append((stack_dir.name, args[0]))
+        if stack_dir.name == self.fail_on and args[0] == "apply":
+            raise TerraformError(f"terraform apply failed in {stack_dir}: boom")
+        stdout = {
+            "plan": "Plan: 2 to add, 1 to change, 0 to destroy.",
+            "output": "{}",
+        }.get(args[0], "Destroy complete! Resources: 3 destroyed.")
+        return subprocess.CompletedProcess(args, 0, stdout, "")
+
+    def init(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run(stack_dir, "init", *args)
+
+    def applied(self) -> list[str]:
+        return [stack for stack, command in self.calls if command == "apply"]
+
+
+def _synth(
+    root: Path, *, transform_hash: str = "AAA", asset_dir: str = "0123456789ABCDEF0123"
+) -> Path:
+    for stack in STACKS:
+        document: dict[str, Any] = {"resource": {"null": {stack: {}}}}
+        if stack == "pipeline":
+            document["resource"]["aws_lambda_function"] = {
+                "transform": {
+                    "source_code_hash": transform_hash,
+                    "filename": f"assets/transform_package/{asset_dir}/lambda.zip",
+                }
+            }
+        (root / "stacks" / stack).mkdir(parents=True, exist_ok=True)
+        (root / "stacks" / stack / "cdk.tf.json").write_text(json.dumps(document))
+    return root
+
+
+def test_first_deploy_applies_every_stack_in_order(tmp_path: Path) -> None:
+    terraform, record = FakeTerraform(), FileRecord(tmp_path / "record.json")
+    results = deploy_stacks(_synth(tmp_path / "synth"), STACKS, terraform=terraform, record=record)  # type: ignore[arg-type]
+    assert terraform.applied() == list(STACKS)
+    assert [r.action for r in results] == ["applied"] * 4
+    assert (results[0].added, results[0].changed) == (2, 1)
+
+
+def test_no_change_applies_nothing(tmp_path: Path) -> None:
+    synth, record = _synth(tmp_path / "synth"), FileRecord(tmp_path / "record.json")
+    deploy_stacks(synth, STACKS, terraform=FakeTerraform(), record=record)  # type: ignore[arg-type]
+    again = FakeTerraform()
+    results = deploy_stacks(synth, STACKS, terraform=again, record=record)  # type: ignore[arg-type]
+    assert again.calls == [] and [r.action for r in results] == ["unchanged"] * 4
+
+
+def test_one_service_change_applies_one_stack(tmp_path: Path) -> None:
+    record = FileRecord(tmp_path / "record.json")
+    deploy_stacks(_synth(tmp_path / "synth"), STACKS, terraform=FakeTerraform(), record=record)  # type: ignore[arg-type]
+    changed = FakeTerraform()
+    deploy_stacks(_synth(tmp_path / "synth", transform_hash="BBB"), STACKS, terraform=changed, record=record)  # type: ignore[arg-type]
+    assert changed.applied() == ["pipeline"]
+
+
+def test_a_rebuilt_identical_package_changes_nothing(tmp_path: Path) -> None:
+    first = stack_fingerprint(_synth(tmp_path / "a") / "stacks" / "pipeline")
+    rebuilt = stack_fingerprint(
+        _synth(tmp_path / "b", asset_dir="FEDCBA9876543210FEDC") / "stacks" / "pipeline"
+    )
+    assert first == rebuilt
+    assert first != stack_fingerprint(
+        _synth(tmp_path / "c", transform_hash="CCC") / "stacks" / "pipeline"
+    )
+
+
+def test_a_failed_apply_stops_keeps_the_record_and_resumes(tmp_path: Path) -> None:
+    synth, record = _synth(tmp_path / "synth"), FileRecord(tmp_path / "record.json")
+    with pytest.raises(DeployFailed, match="stack pipeline failed") as failure:
+        deploy_stacks(synth, STACKS, terraform=FakeTerraform(fail_on="pipeline"), record=record)  # type: ignore[arg-type]
+    assert [r.action for r in failure.value.results] == ["applied", "applied", "failed"]
+    assert set(record.load()) == {"data", "network"}
+    resumed = FakeTerraform()
+    deploy_stacks(synth, STACKS, terraform=resumed, record=record)  # type: ignore[arg-type]
+    assert resumed.applied() == ["pipeline", "observability"]
+
+
+def test_destroy_goes_in_reverse_and_forgets(tmp_path: Path) -> None:
+    synth, record = _synth(tmp_path / "synth"), FileRecord(tmp_path / "record.json")
+    deploy_stacks(synth, STACKS, terraform=FakeTerraform(), record=record)  # type: ignore[arg-type]
+    terraform = FakeTerraform()
+    results = destroy_stacks(synth, STACKS, terraform=terraform, record=record)  # type: ignore[arg-type]
+    assert [s for s, c in terraform.calls if c == "destroy"] == list(reversed(STACKS))
+    assert record.load() == {} and results[0].destroyed == 3
+
+
+def test_a_corrupt_record_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "record.json").write_text("{not json")
+    with pytest.raises(ValueError, match="delete it to redeploy every stack"):
+        FileRecord(tmp_path / "record.json").load()
