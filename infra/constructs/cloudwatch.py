@@ -142,15 +142,23 @@ class TextWidget:
 Widget = GraphWidget | SingleValueWidget | TextWidget
 
 
+@dataclass(frozen=True, kw_only=True)
+class DashboardProps:
+    name: str
+    """The dashboard's name, made by the stack (``naming.name(..., kind="dashboard")``)."""
+    region: str
+    """The region every widget and metric reads from: a dashboard body names it per widget."""
+
+
 class Dashboard(Construct):
     """Widgets laid out in rows: each ``add_widgets`` call starts a new row (wrapping at 24)."""
 
-    def __init__(self, scope: Construct, id: str, *, name: str, region: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: DashboardProps) -> None:
         super().__init__(scope, id)
-        self._region = region
+        self._region = props.region
         self._rows: list[list[Widget]] = []
         self.resource = CloudwatchDashboard(
-            self, "dashboard", dashboard_name=name, dashboard_body="{}"
+            self, "dashboard", dashboard_name=props.name, dashboard_body="{}"
         )
 
     def add_widgets(self, *widgets: Widget) -> Dashboard:
@@ -184,30 +192,36 @@ class Dashboard(Construct):
         return {"widgets": placed}
 
 
+@dataclass(frozen=True, kw_only=True)
+class MetricAlarmProps:
+    name: str
+    """The alarm's name, made by the stack (``naming.name(..., kind="alarm")``)."""
+    description: str
+    """What went wrong and where the runbook says what to do: the page a person receives."""
+    metric: Plottable
+    """A metric, or a math expression whose ``using`` metrics become the alarm's queries."""
+    threshold: float
+    comparison: str = "GreaterThanOrEqualToThreshold"
+    evaluation_periods: int = 1
+    actions: Sequence[str] = ()
+    """Topic ARNs told when the alarm fires and again when it clears (alarm and OK actions)."""
+
+
 class MetricAlarm(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        name: str,
-        description: str,
-        metric: Plottable,
-        threshold: float,
-        comparison: str = "GreaterThanOrEqualToThreshold",
-        evaluation_periods: int = 1,
-        actions: Sequence[str] = (),
-    ) -> None:
+    """An alarm on one metric or expression; missing data counts as healthy (nothing ran)."""
+
+    def __init__(self, scope: Construct, id: str, *, props: MetricAlarmProps) -> None:
         super().__init__(scope, id)
+        metric = props.metric
         common: dict[str, Any] = {
-            "alarm_name": name,
-            "alarm_description": description,
-            "comparison_operator": comparison,
-            "threshold": threshold,
-            "evaluation_periods": evaluation_periods,
+            "alarm_name": props.name,
+            "alarm_description": props.description,
+            "comparison_operator": props.comparison,
+            "threshold": props.threshold,
+            "evaluation_periods": props.evaluation_periods,
             "treat_missing_data": "notBreaching",
-            "alarm_actions": list(actions),
-            "ok_actions": list(actions),
+            "alarm_actions": list(props.actions),
+            "ok_actions": list(props.actions),
         }
         if isinstance(metric, Metric):
             self.alarm = CloudwatchMetricAlarm(
@@ -227,7 +241,7 @@ class MetricAlarm(Construct):
         else:
             queries = [
                 CloudwatchMetricAlarmMetricQuery(
-                    id=name_,
+                    id=name,
                     metric=CloudwatchMetricAlarmMetricQueryMetric(
                         namespace=m.namespace,
                         metric_name=m.metric_name,
@@ -237,7 +251,7 @@ class MetricAlarm(Construct):
                     ),
                     return_data=False,
                 )
-                for name_, m in metric.using.items()
+                for name, m in metric.using.items()
             ]
             queries.append(
                 CloudwatchMetricAlarmMetricQuery(
