@@ -37,6 +37,11 @@ def config_path(env: str) -> Path:
     return Path("envs") / env / "config.toml"
 
 
+def synth_dir(env: str) -> Path:
+    """Where ``synth`` and ``deploy`` write an environment's Terraform (under the root)."""
+    return Path("dist") / "synth" / env
+
+
 def add_environment_arguments(parser: argparse.ArgumentParser, *, packages: bool = True) -> None:
     parser.add_argument("--env", required=True, choices=ENVIRONMENTS, action=_BoundEnvironment)
     parser.add_argument(

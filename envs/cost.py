@@ -21,7 +21,7 @@ from rich.table import Table
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
 from envs.arguments import config_path
-from infra.app import STACK_ORDER, build_app, synthesize
+from infra.app import synthesize_environment
 from infra.config import ConfigError, load_config
 from infra.naming import ENVIRONMENTS
 from infra.stacks.pipeline_stack import placeholder_packages
@@ -36,15 +36,11 @@ console = Console()
 def estimate(env: str, profile: str) -> dict[str, Any]:
     config = load_config(config_path(env))
     with tempfile.TemporaryDirectory() as work:
-        out = Path(work) / "synth"
-        app, _ = build_app(
-            config, packages=placeholder_packages(Path(work) / "packages"), outdir=out
+        stacks = synthesize_environment(
+            config,
+            packages=placeholder_packages(Path(work) / "packages"),
+            outdir=Path(work) / "synth",
         )
-        synthesize(app, out)
-        stacks = {
-            name: json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
-            for name in STACK_ORDER
-        }
     prices = PriceTable.load(region=config.region)
     model = CostModel(prices, load_usage(profile), chunk_mb=config.chunk_mb)
     report = summarize(model.price_stacks(stacks), baseline_items(model, load_baseline()))

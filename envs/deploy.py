@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -25,7 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
-from envs.arguments import add_environment_arguments, config_path
+from envs.arguments import add_environment_arguments, config_path, synth_dir
 from infra.config import ConfigError, EnvironmentConfig, load_config
 from tooling.deploy.credentials import (
     AwsAccessError,
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             args.command,
             config,
             packages_dir=packages_dir,
-            synth_dir=Path("dist") / "synth" / config.environment,
+            synth_dir=synth_dir(config.environment),
             state_dir=config.local_state_dir,
             force=args.force,
             sample_day=not args.no_sample_day,

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 import infra  # noqa: F401  (installs the provider stand-in before cdktf imports it)
-from envs.arguments import add_environment_arguments, config_path
-from infra.app import STACK_ORDER, build_app, synthesize
+from envs.arguments import add_environment_arguments, config_path, synth_dir
+from infra.app import synthesize_environment
 from infra.config import ConfigError, load_config
 from infra.stacks.pipeline_stack import Packages
 from tooling.deploy.packaging import build_packages, layer_zip
@@ -48,26 +48,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run_synth(args: argparse.Namespace) -> dict[str, object]:
     config = load_config(config_path(args.env), suffix=args.suffix, aws_endpoint=args.aws_endpoint)
-    out = (args.out or Path(os.environ.get("CDKTF_OUTDIR") or f"dist/synth/{args.env}")).resolve()
+    outdir = os.environ.get("CDKTF_OUTDIR")
+    out = (args.out or (Path(outdir) if outdir else synth_dir(args.env))).resolve()
     state_dir = (args.state_dir or config.local_state_dir).resolve()
     packages_dir = args.packages or build_packages(config)
     started = time.perf_counter()
-    app, _ = build_app(
+    stacks = synthesize_environment(
         config,
         packages=Packages.from_dir(packages_dir, layer=layer_zip(config)),
         outdir=out,
         state_dir=state_dir,
     )
-    synthesize(app, out)
-    stacks = {}
-    for name in STACK_ORDER:
-        document = json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
-        stacks[name] = sum(len(v) for v in document.get("resource", {}).values())
     return {
         "environment": config.environment,
         "suffix": config.suffix,
         "out": str(out),
-        "resources": stacks,
+        "resources": {
+            stack: sum(len(v) for v in document.get("resource", {}).values())
+            for stack, document in stacks.items()
+        },
         "seconds": round(time.perf_counter() - started, 2),
     }
 

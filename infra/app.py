@@ -5,34 +5,35 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
-from cdktf import App, TerraformStack
+from cdktf import App
 
 from infra.config import EnvironmentConfig
+from infra.exports import STACK_ORDER, Stack
 from infra.stacks.data_stack import DataStack
 from infra.stacks.network_stack import NetworkStack
 from infra.stacks.observability_stack import ObservabilityStack
 from infra.stacks.pipeline_stack import Packages, PipelineStack
-from infra.synthesized import REQUIRED_TERRAFORM_VERSION
-
-# Deployment order; each stack reads only values exported by the stacks before it.
-STACK_ORDER = ("data", "network", "pipeline", "observability")
+from infra.synthesized import REQUIRED_TERRAFORM_VERSION, read_stack, stack_dir, stack_json
 
 
-def build_app(
+def synthesize_environment(
     config: EnvironmentConfig, *, packages: Packages, outdir: Path, state_dir: Path | None = None
-) -> tuple[App, list[TerraformStack]]:
+) -> dict[str, dict[str, Any]]:
+    """Synthesize ``config``'s four stacks into ``outdir`` and return each stack's Terraform
+    JSON by stack name, in deployment order. ``state_dir``: local state, for environments without remote
+    state. Governance rules (infra/aspects) run here and fail it with the resource named."""
     if state_dir is not None:
         config = dataclasses.replace(config, state_dir=str(state_dir))
     outdir.mkdir(parents=True, exist_ok=True)
     app = App(outdir=str(outdir), skip_validation=False)
-    stacks: list[TerraformStack] = [
-        DataStack(app, config=config),
-        NetworkStack(app, config=config),
-        PipelineStack(app, config=config, packages=packages),
-        ObservabilityStack(app, config=config),
-    ]
-    return app, stacks
+    DataStack(app, config=config)
+    NetworkStack(app, config=config)
+    PipelineStack(app, config=config, packages=packages)
+    ObservabilityStack(app, config=config)
+    app.synth()
+    return {stack.value: _finish_terraform(outdir, stack) for stack in STACK_ORDER}
 
 
 # The Terraform version every stack declares. HCL beside the JSON, like the imports: in
@@ -46,24 +47,21 @@ VERSIONS_TF = (
 )
 
 
-def synthesize(app: App, outdir: Path) -> None:
-    """``app.synth()``, then write each stack's ``versions.tf`` (its required Terraform
-    version) and move Terraform import blocks (adopted legacy buckets) from each stack's JSON
-    into an HCL ``imports.tf`` beside it: Terraform reads both, and checkov's terraform_json
-    parser fails on top-level import blocks."""
-    app.synth()
-    for name in STACK_ORDER:
-        stack_json = outdir / "stacks" / name / "cdk.tf.json"
-        (stack_json.parent / "versions.tf").write_text(VERSIONS_TF)
-        document = json.loads(stack_json.read_text())
-        imports = document.pop("import", None)
-        if not imports:
-            continue
+def _finish_terraform(outdir: Path, stack: Stack) -> dict[str, Any]:
+    """Write the stack's ``versions.tf`` (its required Terraform version) and move Terraform
+    import blocks (adopted legacy buckets) from its JSON into an HCL ``imports.tf`` beside it:
+    Terraform reads both, and checkov's terraform_json parser fails on top-level import
+    blocks. Returns the JSON as written."""
+    (stack_dir(outdir, stack) / "versions.tf").write_text(VERSIONS_TF)
+    document = read_stack(outdir, stack)
+    imports = document.pop("import", None)
+    if imports:
         blocks = [
             f'import {{\n  to = {block["to"]}\n  id = {json.dumps(block["id"])}\n}}\n'
             for block in imports
         ]
-        (stack_json.parent / "imports.tf").write_text(
+        (stack_dir(outdir, stack) / "imports.tf").write_text(
             "# Adopted existing resources (envs/<env>/config.toml).\n" + "\n".join(blocks)
         )
-        stack_json.write_text(json.dumps(document, indent=2))
+        stack_json(outdir, stack).write_text(json.dumps(document, indent=2))
+    return document

@@ -18,6 +18,7 @@ from typing import Any
 
 from infra.naming import (
     CREATED_BUCKET_ROLES,
+    DATA_BUCKET_ROLES,
     ENVIRONMENTS,
     Naming,
     NamingError,
@@ -29,7 +30,6 @@ REQUIRED_TAGS = ("CostCenter", "Project", "Environment", "Owner", "DataClassific
 SUFFIX_VARIABLE = "PIPELINE_ENV_SUFFIX"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-BUCKET_ROLES = ("raw", "processed", "quarantine")  # the roles an existing bucket can take
 # Where each bucket role's objects go after storage.glacier_after_days (storage.archive):
 # STANDARD: they stay; GLACIER_IR: Glacier Instant Retrieval, read in milliseconds like Standard;
 # GLACIER (Flexible Retrieval) and DEEP_ARCHIVE: archived, readable only after a RestoreObject
@@ -334,9 +334,9 @@ def load_config(
     existing_section = storage.section("existing_buckets")
     existing = {}
     for role in existing_section.names():
-        if role not in BUCKET_ROLES:
+        if role not in DATA_BUCKET_ROLES:
             raise ConfigError(
-                f"{source}: storage.existing_buckets.{role}: not a bucket role ({', '.join(BUCKET_ROLES)})"
+                f"{source}: storage.existing_buckets.{role}: not a bucket role ({', '.join(DATA_BUCKET_ROLES)})"
             )
         existing[role] = existing_section.text(
             role, pattern=BUCKET.pattern, hint="a valid S3 bucket name"

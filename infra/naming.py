@@ -12,11 +12,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 SUFFIX = re.compile(r"^[a-z0-9]{1,12}$")
-# Every bucket the data stack creates (infra/stacks/data_stack.py), by role.
-CREATED_BUCKET_ROLES = ("raw", "processed", "quarantine", "artifacts")
+
+
+class BucketRole(StrEnum):
+    """Every bucket the data stack creates (infra/stacks/data_stack.py), by what it holds."""
+
+    RAW = "raw"  # the files as they arrive
+    PROCESSED = "processed"  # the Parquet the transform writes
+    QUARANTINE = "quarantine"  # the rows and files the contract rejects
+    ARTIFACTS = "artifacts"  # deployment packages too large for a direct upload (the layer)
+
+
+CREATED_BUCKET_ROLES: tuple[BucketRole, ...] = tuple(BucketRole)
+# The buckets the pipeline keeps data in: the roles an existing (adopted) bucket can take.
+DATA_BUCKET_ROLES = (BucketRole.RAW, BucketRole.PROCESSED, BucketRole.QUARANTINE)
 # Lower-case letters, digits and single hyphens, starting and ending with a letter or digit; no
 # dots (a dotted name breaks virtual-hosted-style HTTPS, the S3 naming page's best practice).
 BUCKET_PREFIX = re.compile(r"^[a-z0-9](?:-?[a-z0-9])*$")
@@ -134,6 +147,12 @@ class Naming:
         if problem:
             raise NamingError(f"bucket name {name!r} {problem}")
         return name
+
+    @property
+    def trigger_dead_letter_queue(self) -> str:
+        """The queue of the new-file events the workflow's trigger could not deliver: made by
+        the pipeline stack, graphed and alarmed by observability, drained by the re-drive."""
+        return self.name("trigger-dlq", kind="sqs")
 
     def ssm_path(self, *parts: str) -> str:
         """Parameter Store path of an exported value: /pipeline/<env>/<suffix>/<parts...>."""

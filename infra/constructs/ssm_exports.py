@@ -1,48 +1,74 @@
-"""Cross-stack values through SSM Parameter Store: ``/pipeline/<env>/<suffix>/<stack>/<name>``."""
+"""Cross-stack values through SSM Parameter Store: ``/pipeline/<env>/<suffix>/<stack>/<name>``,
+each named by its member of the stack's typed list (infra/exports.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
+from infra.exports import Stack, StackExport
 from infra.naming import Naming
 
 
-class ExportedValues(Construct):
-    """Writes each value to Parameter Store (and as a Terraform output, for people)."""
+@dataclass(frozen=True, kw_only=True)
+class ExportedValuesProps:
+    naming: Naming
+    values: Mapping[StackExport, str]
+    """Every member of one stack's export list (infra/exports.py), with its value."""
 
-    def __init__(
-        self, scope: Construct, id: str, *, naming: Naming, stack: str, values: Mapping[str, str]
-    ) -> None:
+
+class ExportedValues(Construct):
+    """Writes each value to Parameter Store (and as a Terraform output, for people). A stack
+    exports all of its list or fails synth: an importer or operator tool never finds a value
+    missing at plan time or in a live re-drive."""
+
+    def __init__(self, scope: Construct, id: str, *, props: ExportedValuesProps) -> None:
         super().__init__(scope, id)
-        for name, value in values.items():
-            path = naming.ssm_path(stack, name)
+        kinds = {type(export) for export in props.values}
+        if len(kinds) != 1:
+            raise ValueError(
+                f"one stack's exports at a time, not {sorted(k.__name__ for k in kinds)}"
+            )
+        (kind,) = kinds
+        missing = [export.value for export in kind if export not in props.values]
+        if missing:
+            raise ValueError(f"the {kind.stack()} stack does not export {', '.join(missing)}")
+        for export, value in props.values.items():
             SsmParameter(
                 self,
-                name,
-                name=path,
+                export.value,
+                name=props.naming.ssm_path(export.stack(), export.value),
                 type="String",
                 value=value,
-                description=f"{stack} stack output {name}",
+                description=f"{export.stack()} stack output {export.value}",
             )
-            TerraformOutput(scope, f"output-{name}", value=value)
+            TerraformOutput(scope, f"output-{export.value}", value=value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportedValuesProps:
+    naming: Naming
+    stack: Stack
 
 
 class ImportedValues(Construct):
-    """Reads another stack's exported values; ``get(name)`` returns the value as a token."""
+    """Reads values another stack exported; ``get(export)`` returns one as a token."""
 
-    def __init__(self, scope: Construct, id: str, *, naming: Naming, stack: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: ImportedValuesProps) -> None:
         super().__init__(scope, id)
-        self._naming, self._stack = naming, stack
+        self._props = props
         self._values: dict[str, DataAwsSsmParameter] = {}
 
-    def get(self, name: str) -> str:
-        if name not in self._values:
-            self._values[name] = DataAwsSsmParameter(
-                self, name, name=self._naming.ssm_path(self._stack, name)
+    def get(self, export: StackExport) -> str:
+        if export.stack() != self._props.stack:
+            raise ValueError(f"{export.key} is not a value of the {self._props.stack} stack")
+        if export.value not in self._values:
+            self._values[export.value] = DataAwsSsmParameter(
+                self, export.value, name=self._props.naming.ssm_path(export.stack(), export.value)
             )
-        return str(self._values[name].value)
+        return str(self._values[export.value].value)

@@ -16,14 +16,13 @@ from infra.constructs.alert_topic import AlertTopic
 from infra.constructs.data_bucket import DataBucket, Lifecycle
 from infra.constructs.data_key import DataKey
 from infra.constructs.metadata_table import MetadataTable
-from infra.constructs.ssm_exports import ExportedValues
+from infra.constructs.ssm_exports import ExportedValues, ExportedValuesProps
+from infra.exports import DataExport, Stack, StackExport
+from infra.naming import CREATED_BUCKET_ROLES, BucketRole
 from infra.stacks.base import EnvironmentStack
 from infra.synthesized import RELEASED_KEY
 
-NAME = "data"
-BUCKETS = ("raw", "processed", "quarantine")
-# Deployment packages too large for a direct upload (the layer), content-addressed keys.
-ARTIFACTS = "artifacts"  # (*BUCKETS, ARTIFACTS) is naming.CREATED_BUCKET_ROLES: names checked
+NAME = Stack.DATA
 
 
 def bucket_name(config: EnvironmentConfig, role: str) -> str:
@@ -52,9 +51,9 @@ class DataStack(EnvironmentStack):
                     abort_multipart_days=config.abort_multipart_days,
                 ),
                 adopt_existing=role in config.existing_buckets,
-                event_bridge=role == "raw",
+                event_bridge=role == BucketRole.RAW,
             )
-            for role in (*BUCKETS, ARTIFACTS)
+            for role in CREATED_BUCKET_ROLES
         }
         adopted = [bucket for bucket in buckets.values() if bucket.adopted]
         # Kept on destroy: each adopted bucket with its configuration (deleting a policy or a
@@ -95,13 +94,13 @@ class DataStack(EnvironmentStack):
             key=key,
             emails=config.alarm_emails,
         )
-        values = {
-            "data_key_arn": key.arn,
-            "metadata_table_name": table.name,
-            "metadata_table_arn": table.arn,
-            "alerts_topic_arn": topic.arn,
+        values: dict[StackExport, str] = {
+            DataExport.DATA_KEY_ARN: key.arn,
+            DataExport.METADATA_TABLE_NAME: table.name,
+            DataExport.METADATA_TABLE_ARN: table.arn,
+            DataExport.ALERTS_TOPIC_ARN: topic.arn,
         }
         for role, bucket in buckets.items():
-            values[f"{role}_bucket_name"] = bucket.name
-            values[f"{role}_bucket_arn"] = bucket.arn
-        ExportedValues(self, "exports", naming=naming, stack=NAME, values=values)
+            values[DataExport.bucket_name(role)] = bucket.name
+            values[DataExport.bucket_arn(role)] = bucket.arn
+        ExportedValues(self, "exports", props=ExportedValuesProps(naming=naming, values=values))

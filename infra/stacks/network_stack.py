@@ -8,11 +8,16 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs.network import PrivateNetwork
-from infra.constructs.ssm_exports import ExportedValues, ImportedValues
-from infra.stacks import data_stack
+from infra.constructs.ssm_exports import (
+    ExportedValues,
+    ExportedValuesProps,
+    ImportedValues,
+    ImportedValuesProps,
+)
+from infra.exports import DataExport, NetworkExport, Stack
 from infra.stacks.base import EnvironmentStack
 
-NAME = "network"
+NAME = Stack.NETWORK
 
 
 class NetworkStack(EnvironmentStack):
@@ -28,17 +33,18 @@ class NetworkStack(EnvironmentStack):
             interface_endpoints=config.interface_endpoints,
             flow_log_retention_days=config.log_retention_days,
             log_key_arn=ImportedValues(
-                self, "data", naming=config.naming, stack=data_stack.NAME
-            ).get("data_key_arn"),
+                self, "data", props=ImportedValuesProps(naming=config.naming, stack=Stack.DATA)
+            ).get(DataExport.DATA_KEY_ARN),
         )
         ExportedValues(
             self,
             "exports",
-            naming=config.naming,
-            stack=NAME,
-            values={
-                "vpc_id": network.vpc.id,
-                "subnet_ids": Fn.join(",", [s.id for s in network.subnets]),
-                "function_security_group_id": network.function_security_group.id,
-            },
+            props=ExportedValuesProps(
+                naming=config.naming,
+                values={
+                    NetworkExport.VPC_ID: network.vpc.id,
+                    NetworkExport.SUBNET_IDS: Fn.join(",", [s.id for s in network.subnets]),
+                    NetworkExport.FUNCTION_SECURITY_GROUP_ID: network.function_security_group.id,
+                },
+            ),
         )

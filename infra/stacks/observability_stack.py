@@ -9,11 +9,12 @@ from infra.config import FUNCTIONS, EnvironmentConfig
 from infra.constructs.health_dashboard import HealthDashboard, HealthDashboardProps
 from infra.constructs.pipeline_alarms import PipelineAlarms, PipelineAlarmsProps
 from infra.constructs.pipeline_metrics import PipelineMetrics
-from infra.constructs.ssm_exports import ImportedValues
-from infra.stacks import data_stack, pipeline_stack
+from infra.constructs.ssm_exports import ImportedValues, ImportedValuesProps
+from infra.exports import DataExport, PipelineExport, Stack
+from infra.stacks import pipeline_stack
 from infra.stacks.base import EnvironmentStack
 
-NAME = "observability"
+NAME = Stack.OBSERVABILITY
 RUNBOOK = "docs/operations.md"  # each alarm's section is its id, or the runbook= it names
 
 
@@ -21,19 +22,23 @@ class ObservabilityStack(EnvironmentStack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, NAME, config=config)
         naming = config.naming
-        pipeline = ImportedValues(self, "pipeline", naming=naming, stack=pipeline_stack.NAME)
-        data = ImportedValues(self, "data", naming=naming, stack=data_stack.NAME)
-        state_machine = pipeline.get("state_machine_arn")
-        functions = {name: pipeline.get(f"{name}_function_name") for name in FUNCTIONS}
-        table = data.get("metadata_table_name")
-        topic = data.get("alerts_topic_arn")
+        pipeline = ImportedValues(
+            self, "pipeline", props=ImportedValuesProps(naming=naming, stack=Stack.PIPELINE)
+        )
+        data = ImportedValues(
+            self, "data", props=ImportedValuesProps(naming=naming, stack=Stack.DATA)
+        )
+        state_machine = pipeline.get(PipelineExport.STATE_MACHINE_ARN)
+        functions = {name: pipeline.get(PipelineExport.function_name(name)) for name in FUNCTIONS}
+        table = data.get(DataExport.METADATA_TABLE_NAME)
+        topic = data.get(DataExport.ALERTS_TOPIC_ARN)
 
         metrics = PipelineMetrics(
             state_machine_arn=state_machine,
             function_names=functions,
             table_name=table,
             app_namespace=pipeline_stack.metrics_namespace(config),
-            dead_letter_queue_name=naming.name("trigger-dlq", kind="sqs"),
+            dead_letter_queue_name=naming.trigger_dead_letter_queue,
         )
         HealthDashboard(
             self,

@@ -15,12 +15,18 @@ from infra.constructs.artifact import Artifact
 from infra.constructs.lambda_function import FunctionProps, PipelineFunction, Placement
 from infra.constructs.lambda_layer import SharedLayer
 from infra.constructs.references import BucketRef, KeyRef, TableRef, TopicRef
-from infra.constructs.ssm_exports import ExportedValues, ImportedValues
+from infra.constructs.ssm_exports import (
+    ExportedValues,
+    ExportedValuesProps,
+    ImportedValues,
+    ImportedValuesProps,
+)
 from infra.constructs.workflow import MAX_FILE_BYTES, PipelineWorkflow, WorkflowFunctions
-from infra.stacks import data_stack, network_stack
+from infra.exports import DataExport, NetworkExport, PipelineExport, Stack
+from infra.naming import DATA_BUCKET_ROLES
 from infra.stacks.base import EnvironmentStack
 
-NAME = "pipeline"
+NAME = Stack.PIPELINE
 
 # Arrow's allocator (mimalloc) keeps the memory a batch freed for the next one instead of
 # handing it back to the OS and faulting it in again: 10-20 % of transform CPU otherwise
@@ -79,25 +85,33 @@ class PipelineStack(EnvironmentStack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig, packages: Packages) -> None:
         super().__init__(scope, NAME, config=config)
         naming = config.naming
-        network = ImportedValues(self, "network", naming=naming, stack=network_stack.NAME)
-        data = ImportedValues(self, "data", naming=naming, stack=data_stack.NAME)
-        key = KeyRef(data.get("data_key_arn"))
-        raw, processed, quarantine = (
-            BucketRef(data.get(f"{role}_bucket_name"), data.get(f"{role}_bucket_arn"), key)
-            for role in data_stack.BUCKETS
+        network = ImportedValues(
+            self, "network", props=ImportedValuesProps(naming=naming, stack=Stack.NETWORK)
         )
-        table = TableRef(data.get("metadata_table_name"), data.get("metadata_table_arn"), key)
-        topic = TopicRef(data.get("alerts_topic_arn"), key)
+        data = ImportedValues(
+            self, "data", props=ImportedValuesProps(naming=naming, stack=Stack.DATA)
+        )
+        key = KeyRef(data.get(DataExport.DATA_KEY_ARN))
+        raw, processed, quarantine = (
+            BucketRef(
+                data.get(DataExport.bucket_name(role)), data.get(DataExport.bucket_arn(role)), key
+            )
+            for role in DATA_BUCKET_ROLES
+        )
+        table = TableRef(
+            data.get(DataExport.METADATA_TABLE_NAME), data.get(DataExport.METADATA_TABLE_ARN), key
+        )
+        topic = TopicRef(data.get(DataExport.ALERTS_TOPIC_ARN), key)
         placement = Placement(
-            subnet_ids=Fn.split(",", network.get("subnet_ids")),
-            security_group_ids=[network.get("function_security_group_id")],
+            subnet_ids=Fn.split(",", network.get(NetworkExport.SUBNET_IDS)),
+            security_group_ids=[network.get(NetworkExport.FUNCTION_SECURITY_GROUP_ID)],
         )
         layer = SharedLayer(
             self,
             "layer",
             name=naming.name("pipeline-shared", kind="lambda"),
             package=packages.layer,
-            artifacts_bucket=data.get(f"{data_stack.ARTIFACTS}_bucket_name"),
+            artifacts_bucket=data.get(DataExport.ARTIFACTS_BUCKET_NAME),
         )
 
         def function(service: str, handler: str, package: Artifact, environment: dict[str, str], grants: list) -> PipelineFunction:  # type: ignore[type-arg]
@@ -219,14 +233,15 @@ class PipelineStack(EnvironmentStack):
         ExportedValues(
             self,
             "exports",
-            naming=naming,
-            stack=NAME,
-            values={
-                "state_machine_arn": workflow.arn,
-                "layer_arn": layer.arn,
-                **{
-                    f"{name}_function_name": fn.function.function_name
-                    for name, fn in vars(functions).items()
+            props=ExportedValuesProps(
+                naming=naming,
+                values={
+                    PipelineExport.STATE_MACHINE_ARN: workflow.arn,
+                    PipelineExport.LAYER_ARN: layer.arn,
+                    **{
+                        PipelineExport.function_name(name): fn.function.function_name
+                        for name, fn in vars(functions).items()
+                    },
                 },
-            },
+            ),
         )

@@ -5,7 +5,6 @@ uses the Pants-built ones)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 import infra  # noqa: F401  (provider stand-in first)
-from infra.app import STACK_ORDER, build_app, synthesize
+from infra.app import synthesize_environment
 from infra.config import EnvironmentConfig, load_config
 from infra.naming import ENVIRONMENTS
 from infra.stacks.pipeline_stack import placeholder_packages
@@ -50,12 +49,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesiz
     for env in ENVIRONMENTS:
         config = load_config(REPO / "envs" / env / "config.toml")
         out = root / "envs" / env
-        app, _ = build_app(config, packages=packages, outdir=out, state_dir=root / "state")
-        synthesize(app, out)
-        stacks = {
-            name: json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
-            for name in STACK_ORDER
-        }
+        stacks = synthesize_environment(
+            config, packages=packages, outdir=out, state_dir=root / "state"
+        )
         result[env] = Synthesized(config, out, stacks)
     return result
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.app import STACK_ORDER
+from infra.exports import STACK_ORDER
 from infra.naming import ENVIRONMENTS
 from infra.tests.conftest import Synthesized
 

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.app import build_app, synthesize
+from infra.app import synthesize_environment
 from infra.config import EnvironmentConfig, load_config
 from infra.stacks.pipeline_stack import placeholder_packages
 from infra.tests.conftest import REPO
@@ -135,8 +135,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory, terraform: Terraform) -> 
         )
         assert config.existing_buckets == {"raw": LEGACY}
         synth = root / "synth"
-        app, _ = build_app(config, packages=placeholder_packages(root / "packages"), outdir=synth)
-        synthesize(app, synth)
+        synthesize_environment(
+            config, packages=placeholder_packages(root / "packages"), outdir=synth
+        )
         record = FileRecord(state_dir / "deploy-record.json")
         deploy_stacks(synth, ["data"], terraform=terraform, record=record)
         yield Deployed(config, synth, record, s3, _client(url, "kms"), [])

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from infra.app import STACK_ORDER
+from infra.exports import STACK_ORDER
 from infra.naming import ENVIRONMENTS
 from infra.tests.conftest import Synthesized
 from tooling.deploy.terraform import Terraform

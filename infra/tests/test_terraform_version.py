@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.app import STACK_ORDER
 from infra.config import load_config
+from infra.exports import STACK_ORDER
 from infra.naming import ENVIRONMENTS
 from infra.synthesized import REQUIRED_TERRAFORM_VERSION
 from infra.tests.conftest import REPO, Synthesized

@@ -21,14 +21,13 @@ import sys, time
 started = time.perf_counter()
 import infra
 from pathlib import Path
-from infra.app import build_app, synthesize
+from infra.app import synthesize_environment
 from infra.config import load_config
 from infra.stacks.pipeline_stack import placeholder_packages
 imported = time.perf_counter()
 config = load_config(Path("envs") / sys.argv[1] / "config.toml")
 out = Path(sys.argv[2])
-app, _ = build_app(config, packages=placeholder_packages(out / "packages"), outdir=out / "synth")
-synthesize(app, out / "synth")
+synthesize_environment(config, packages=placeholder_packages(out / "packages"), outdir=out / "synth")
 print(f"{imported - started:.2f} {time.perf_counter() - imported:.2f}")
 """
 

@@ -8,8 +8,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.app import STACK_ORDER, build_app, synthesize
+from infra.app import synthesize_environment
 from infra.config import EnvironmentConfig
+from infra.exports import STACK_ORDER
 from infra.stacks.pipeline_stack import Packages
 from tooling.deploy.orchestrator import (
     DeployFailed,
@@ -72,13 +73,12 @@ def run_environment(
         config = dataclasses.replace(config, aws_endpoint=outcome.endpoint)
 
     step = time.perf_counter()
-    app, _ = build_app(
+    synthesize_environment(
         config,
         packages=Packages.from_dir(packages_dir, layer=layer_zip(config)),
         outdir=synth_dir.resolve(),
         state_dir=state_dir,
     )
-    synthesize(app, synth_dir.resolve())
     outcome.timings["synth"] = time.perf_counter() - step
 
     record = record_for(config, state_dir)

@@ -21,12 +21,20 @@ import boto3
 from testkit.synthetic import GeneratedFile, write_transactions
 
 from infra.config import EnvironmentConfig
+from infra.exports import DataExport, PipelineExport
 from tooling.emulator.call_report import role_access_key
 from tooling.operations.aws import EnvironmentAws
 from tooling.operations.events import object_created_event
 from tooling.operations.executions import start_execution, wait_for
 
 DAY = dt.date(2024, 5, 1)
+SAMPLE_DAY_READS = (
+    DataExport.RAW_BUCKET_NAME,
+    DataExport.PROCESSED_BUCKET_NAME,
+    DataExport.QUARANTINE_BUCKET_NAME,
+    DataExport.ALERTS_TOPIC_ARN,
+    PipelineExport.STATE_MACHINE_ARN,
+)
 
 
 @dataclass
@@ -79,8 +87,9 @@ def run_sample_day(
 ) -> SampleDayReport:
     started = time.perf_counter()
     aws = EnvironmentAws(config.region, endpoint)
-    exports = aws.exports(config)
-    raw, state_machine = exports["data/raw_bucket_name"], exports["pipeline/state_machine_arn"]
+    exports = aws.deployed_exports(config, *SAMPLE_DAY_READS)
+    raw = exports[DataExport.RAW_BUCKET_NAME]
+    state_machine = exports[PipelineExport.STATE_MACHINE_ARN]
     s3, sfn, sqs, sns = (
         aws.client("s3"),
         aws.client("stepfunctions"),
@@ -94,7 +103,7 @@ def run_sample_day(
         "Attributes"
     ]["QueueArn"]
     subscription = sns.subscribe(
-        TopicArn=exports["data/alerts_topic_arn"], Protocol="sqs", Endpoint=queue_arn
+        TopicArn=exports[DataExport.ALERTS_TOPIC_ARN], Protocol="sqs", Endpoint=queue_arn
     )["SubscriptionArn"]
 
     report = SampleDayReport()
@@ -171,11 +180,11 @@ def run_sample_day(
     report.files.append(replay)
     settle(replay, start(events[0], f"sample-{run_id}-replay"))
 
-    report.processed_objects = s3.list_objects_v2(Bucket=exports["data/processed_bucket_name"]).get(
-        "KeyCount", 0
-    )
+    report.processed_objects = s3.list_objects_v2(
+        Bucket=exports[DataExport.PROCESSED_BUCKET_NAME]
+    ).get("KeyCount", 0)
     report.quarantine_objects = s3.list_objects_v2(
-        Bucket=exports["data/quarantine_bucket_name"]
+        Bucket=exports[DataExport.QUARANTINE_BUCKET_NAME]
     ).get("KeyCount", 0)
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
     while messages:

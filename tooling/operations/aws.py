@@ -3,13 +3,28 @@ and dummy credentials when there is one."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
 from infra.config import EnvironmentConfig
+from infra.exports import StackExport
 from tooling.emulator import server as emulator
+
+
+@dataclass(frozen=True)
+class DeployedExports:
+    """The values the stacks exported (infra/exports.py), as Parameter Store holds them."""
+
+    by_key: Mapping[str, str]  # <stack>/<name> -> value
+
+    def __getitem__(self, export: StackExport) -> str:
+        return self.by_key[export.key]
+
+    def __contains__(self, export: StackExport) -> bool:
+        return export.key in self.by_key
 
 
 @dataclass(frozen=True)
@@ -40,11 +55,13 @@ class EnvironmentAws:
             aws_secret_access_key="test",  # noqa: S106  (the emulator's dummy credentials)
         )
 
-    def deployed_exports(self, config: EnvironmentConfig, *required: str) -> dict[str, str]:
-        """``exports``, with a clear error if one of ``required`` is missing: the environment is
-        not deployed, or not in this account and region."""
-        exports = self.exports(config)
-        missing = [name for name in required if name not in exports]
+    def deployed_exports(
+        self, config: EnvironmentConfig, *required: StackExport
+    ) -> DeployedExports:
+        """The stacks' exported values, with a clear error if one of ``required`` is missing:
+        the environment is not deployed, or not in this account and region."""
+        exports = DeployedExports(self._parameters(config))
+        missing = [export.key for export in required if export not in exports]
         if missing:
             raise RuntimeError(
                 f"Parameter Store has no {missing[0]!r} under {config.naming.ssm_path('')}: "
@@ -54,11 +71,11 @@ class EnvironmentAws:
 
     def trigger_dlq_url(self, config: EnvironmentConfig) -> str:
         """The queue that keeps the events the workflow's trigger could not deliver."""
-        queue = config.naming.name("trigger-dlq", kind="sqs")
+        queue = config.naming.trigger_dead_letter_queue
         return str(self.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"])
 
-    def exports(self, config: EnvironmentConfig) -> dict[str, str]:
-        """The stacks' outputs from Parameter Store, keyed ``<stack>/<name>``."""
+    def _parameters(self, config: EnvironmentConfig) -> dict[str, str]:
+        """The environment's parameters, keyed ``<stack>/<name>``."""
         ssm = self.client("ssm")
         prefix = config.naming.ssm_path("")
         values: dict[str, str] = {}

@@ -33,6 +33,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from infra.config import EnvironmentConfig
+from infra.exports import DataExport, PipelineExport
 from pipeline_shared.keys import file_key, typed
 from tooling.operations.aws import EnvironmentAws
 from tooling.operations.events import is_object_created, object_created_event
@@ -78,20 +79,20 @@ class Pipeline:
     def deployed(cls, aws: EnvironmentAws, config: EnvironmentConfig) -> Pipeline:
         exports = aws.deployed_exports(
             config,
-            "pipeline/state_machine_arn",
-            "data/raw_bucket_name",
-            "data/metadata_table_name",
-            "pipeline/finalize_function_name",
+            PipelineExport.STATE_MACHINE_ARN,
+            DataExport.RAW_BUCKET_NAME,
+            DataExport.METADATA_TABLE_NAME,
+            PipelineExport.FINALIZE_FUNCTION_NAME,
         )
         return cls(
             s3=aws.client("s3"),
             sfn=aws.client("stepfunctions"),
             dynamodb=aws.client("dynamodb"),
             lambda_=aws.client("lambda"),
-            state_machine=exports["pipeline/state_machine_arn"],
-            raw_bucket=exports["data/raw_bucket_name"],
-            metadata_table=exports["data/metadata_table_name"],
-            finalize_function=exports["pipeline/finalize_function_name"],
+            state_machine=exports[PipelineExport.STATE_MACHINE_ARN],
+            raw_bucket=exports[DataExport.RAW_BUCKET_NAME],
+            metadata_table=exports[DataExport.METADATA_TABLE_NAME],
+            finalize_function=exports[PipelineExport.FINALIZE_FUNCTION_NAME],
             region=config.region,
         )
 

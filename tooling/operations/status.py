@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.config import EnvironmentConfig
+from infra.exports import PipelineExport
 from tooling.operations.aws import EnvironmentAws
 
 PROBLEM_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED", "STUCK")
@@ -116,14 +117,14 @@ def environment_health(
     stuck_after: dt.timedelta,
 ) -> Health:
     """``read_health`` for a deployed environment, its names derived as its stacks derive them."""
-    exports = aws.deployed_exports(config, "pipeline/state_machine_arn")
+    exports = aws.deployed_exports(config, PipelineExport.STATE_MACHINE_ARN)
     now = dt.datetime.now(dt.UTC)
     return read_health(
         cloudwatch=aws.client("cloudwatch"),
         sfn=aws.client("stepfunctions"),
         sqs=aws.client("sqs"),
         alarm_suffix=f"-{config.naming.tail}",
-        state_machine=exports["pipeline/state_machine_arn"],
+        state_machine=exports[PipelineExport.STATE_MACHINE_ARN],
         queue_url=aws.trigger_dlq_url(config),
         since=now - window,
         now=now,

@@ -121,16 +121,16 @@ def test_who_reads_whom_comes_from_the_synthesized_parameters(tmp_path: Path) ->
 def test_the_real_stacks_read_upstream_values(tmp_path: Path) -> None:
     """What the orchestrator sees in the synthesized dev stacks."""
     import infra  # noqa: F401  (provider stand-in first)
-    from infra.app import STACK_ORDER, build_app, synthesize
+    from infra.app import synthesize_environment
     from infra.config import load_config
+    from infra.exports import STACK_ORDER
     from infra.stacks.pipeline_stack import placeholder_packages
 
     config = load_config(Path(__file__).resolve().parents[3] / "envs" / "dev" / "config.toml")
     out = tmp_path / "synth"
-    app, _ = build_app(
+    synthesize_environment(
         config, packages=placeholder_packages(tmp_path / "packages"), outdir=out, state_dir=tmp_path
     )
-    synthesize(app, out)
     inputs = stack_inputs(out, STACK_ORDER)
     assert set(inputs) == {"network", "pipeline", "observability"}
     assert inputs["network"] == {"data": ["data_key_arn"]}
