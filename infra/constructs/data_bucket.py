@@ -70,34 +70,37 @@ class Lifecycle:
         ]
 
 
+@dataclass(frozen=True, kw_only=True)
+class DataBucketProps:
+    name: str
+    """The bucket's name: ``naming.bucket(role)``, or the legacy name it is adopted under."""
+    key: DataKey
+    """Encrypts every object (SSE-KMS, bucket key on)."""
+    lifecycle: Lifecycle
+    adopt_existing: bool = False
+    """Import the existing bucket ``name`` instead of creating it; it is never deleted."""
+    event_bridge: bool = False
+    """Send its object events to EventBridge (the raw bucket: new files start the workflow)."""
+
+
 class DataBucket(Construct):
     bucket: S3Bucket
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        name: str,
-        key: DataKey,
-        lifecycle: Lifecycle,
-        adopt_existing: bool = False,
-        event_bridge: bool = False,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: DataBucketProps) -> None:
         super().__init__(scope, id)
-        self.adopted = adopt_existing
-        if adopt_existing:
+        self.adopted = props.adopt_existing
+        if props.adopt_existing:
             # The one exception to Destroyable (infra/aspects/rules.py): released, never deleted.
             self.bucket = S3Bucket(
                 self,
                 "bucket",
-                bucket=name,
+                bucket=props.name,
                 force_destroy=False,
                 lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             )
-            self.bucket.import_from(name)
+            self.bucket.import_from(props.name)
         else:
-            self.bucket = S3Bucket(self, "bucket", bucket=name, force_destroy=True)
+            self.bucket = S3Bucket(self, "bucket", bucket=props.name, force_destroy=True)
         bucket_id = self.bucket.id
         S3BucketOwnershipControls(
             self,
@@ -127,7 +130,7 @@ class DataBucket(Construct):
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                        sse_algorithm="aws:kms", kms_master_key_id=props.key.arn
                     ),
                     bucket_key_enabled=True,
                 )
@@ -140,24 +143,24 @@ class DataBucket(Construct):
             bucket=bucket_id,
             rule=[
                 S3BucketLifecycleConfigurationRule(
-                    id=lifecycle.rule_id,
+                    id=props.lifecycle.rule_id,
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=lifecycle.transitions(),
+                    transition=props.lifecycle.transitions(),
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=lifecycle.noncurrent_expire_days
+                            noncurrent_days=props.lifecycle.noncurrent_expire_days
                         )
                     ],
                     abort_incomplete_multipart_upload=[
                         S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=lifecycle.abort_multipart_days
+                            days_after_initiation=props.lifecycle.abort_multipart_days
                         )
                     ],
                 )
             ],
         )
-        if event_bridge:
+        if props.event_bridge:
             S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True)
 
     @property

@@ -33,6 +33,7 @@ encryption. A statement for them would only widen the policy.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -130,21 +131,29 @@ def key_policy(*, account: str, region: str, partition: str = "aws") -> dict[str
     }
 
 
+@dataclass(frozen=True, kw_only=True)
+class DataKeyProps:
+    alias: str
+    """The key's alias, without ``alias/``."""
+    region: str
+    """Where the services its policy admits (logs, alarms) run."""
+
+
 class DataKey(Construct):
     key: KmsKey
 
-    def __init__(self, scope: Construct, id: str, *, alias: str, region: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: DataKeyProps) -> None:
         super().__init__(scope, id)
         account = DataAwsCallerIdentity(self, "account").account_id
         self.key = KmsKey(
             self,
             "key",
-            description=f"Pipeline data at rest ({alias})",
+            description=f"Pipeline data at rest ({props.alias})",
             enable_key_rotation=True,
             deletion_window_in_days=7,
-            policy=json.dumps(key_policy(account=account, region=region)),
+            policy=json.dumps(key_policy(account=account, region=props.region)),
         )
-        KmsAlias(self, "alias", name=f"alias/{alias}", target_key_id=self.key.key_id)
+        KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
 
     @property
     def arn(self) -> str:

@@ -20,6 +20,8 @@ its ``expires_at`` where it is created and turn TTL on again with it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf_cdktf_provider_aws.backup_plan import BackupPlan, BackupPlanRule, BackupPlanRuleLifecycle
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
@@ -37,25 +39,37 @@ from infra.constructs.service_role import ServiceRole
 BACKUP_POLICY = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
 
 
+@dataclass(frozen=True, kw_only=True)
+class BackupNames:
+    """The AWS Backup resources' names, for a table that has daily backups."""
+
+    vault: str
+    plan: str
+    role: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetadataTableProps:
+    name: str
+    key: DataKey
+    """Encrypts the table, and the backup vault."""
+    pitr_recovery_days: int
+    """Point-in-time recovery window (1-35 days)."""
+    backup_retention_days: int
+    """How long each daily AWS Backup recovery point is kept."""
+    backups: BackupNames | None
+    """None: no AWS Backup plan (PITR only)."""
+
+
 class MetadataTable(Construct):
     table: DynamodbTable
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        name: str,
-        key: DataKey,
-        pitr_recovery_days: int,
-        backup_retention_days: int,
-        backup_names: tuple[str, str, str] | None,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: MetadataTableProps) -> None:
         super().__init__(scope, id)
         self.table = DynamodbTable(
             self,
             "table",
-            name=name,
+            name=props.name,
             billing_mode="PAY_PER_REQUEST",
             hash_key="pk",
             range_key="sk",
@@ -64,25 +78,25 @@ class MetadataTable(Construct):
                 DynamodbTableAttribute(name="sk", type="S"),
             ],
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(
-                enabled=True, recovery_period_in_days=pitr_recovery_days
+                enabled=True, recovery_period_in_days=props.pitr_recovery_days
             ),
             server_side_encryption=DynamodbTableServerSideEncryption(
-                enabled=True, kms_key_arn=key.arn
+                enabled=True, kms_key_arn=props.key.arn
             ),
             deletion_protection_enabled=False,
         )
-        if backup_names is not None:
-            self._backups(key, backup_retention_days, *backup_names)
+        if props.backups is not None:
+            self._backups(props.key, props.backup_retention_days, props.backups)
 
-    def _backups(
-        self, key: DataKey, retention_days: int, vault_name: str, plan_name: str, role_name: str
-    ) -> None:
+    def _backups(self, key: DataKey, retention_days: int, names: BackupNames) -> None:
         """A daily AWS Backup of the table, kept ``retention_days``, beside PITR."""
-        vault = BackupVault(self, "vault", name=vault_name, kms_key_arn=key.arn, force_destroy=True)
+        vault = BackupVault(
+            self, "vault", name=names.vault, kms_key_arn=key.arn, force_destroy=True
+        )
         plan = BackupPlan(
             self,
             "plan",
-            name=plan_name,
+            name=names.plan,
             rule=[
                 BackupPlanRule(
                     rule_name="daily",
@@ -95,7 +109,7 @@ class MetadataTable(Construct):
         role = ServiceRole(
             self,
             "backup-role",
-            name=role_name,
+            name=names.role,
             service="backup.amazonaws.com",
             grants=[],
             managed_policy_arns=[BACKUP_POLICY],
@@ -104,7 +118,7 @@ class MetadataTable(Construct):
         BackupSelection(
             self,
             "selection",
-            name=plan_name,
+            name=names.plan,
             plan_id=plan.id,
             iam_role_arn=role.arn,
             resources=[self.table.arn],

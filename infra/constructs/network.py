@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
@@ -30,26 +31,29 @@ INTERFACE_SERVICES = frozenset(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    naming: Naming
+    """Names the VPC's many parts (per zone, per endpoint) the one way every name is made."""
+    cidr: str
+    """The VPC's range; each zone's subnet is a quarter of it."""
+    zones: Sequence[str]
+    region: str
+    interface_endpoints: Sequence[str]
+    """Services (of INTERFACE_SERVICES) reached through a paid interface endpoint."""
+    flow_log_retention_days: int
+    log_key_arn: str
+    """Encrypts the rejected-traffic flow logs."""
+
+
 class PrivateNetwork(Construct):
     vpc: Vpc
     subnets: list[Subnet]
     function_security_group: SecurityGroup
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        naming: Naming,
-        cidr: str,
-        zones: Sequence[str],
-        region: str,
-        interface_endpoints: Sequence[str],
-        flow_log_retention_days: int,
-        log_key_arn: str,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, id)
-        unknown = sorted(set(interface_endpoints) - INTERFACE_SERVICES)
+        unknown = sorted(set(props.interface_endpoints) - INTERFACE_SERVICES)
         if unknown:
             raise ValueError(
                 f"interface endpoint(s) {unknown}: not one of {sorted(INTERFACE_SERVICES)}"
@@ -57,20 +61,23 @@ class PrivateNetwork(Construct):
         self.vpc = Vpc(
             self,
             "vpc",
-            cidr_block=cidr,
+            cidr_block=props.cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags={"Name": naming.name("vpc")},
+            tags={"Name": props.naming.name("vpc")},
         )
-        self._reject_flow_logs(naming, flow_log_retention_days, log_key_arn)
+        self._reject_flow_logs(props.naming, props.flow_log_retention_days, props.log_key_arn)
         # Lock the default security group: nothing may use it by accident.
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
-        blocks = list(ipaddress.ip_network(cidr).subnets(prefixlen_diff=2))
+        blocks = list(ipaddress.ip_network(props.cidr).subnets(prefixlen_diff=2))
         routes = RouteTable(
-            self, "private-routes", vpc_id=self.vpc.id, tags={"Name": naming.name("private-rt")}
+            self,
+            "private-routes",
+            vpc_id=self.vpc.id,
+            tags={"Name": props.naming.name("private-rt")},
         )
         self.subnets = []
-        for index, zone in enumerate(zones):
+        for index, zone in enumerate(props.zones):
             subnet = Subnet(
                 self,
                 f"private-{index}",
@@ -78,7 +85,7 @@ class PrivateNetwork(Construct):
                 cidr_block=str(blocks[index]),
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
-                tags={"Name": naming.name(f"private-{zone[-1]}")},
+                tags={"Name": props.naming.name(f"private-{zone[-1]}")},
             )
             RouteTableAssociation(
                 self, f"private-{index}-routes", subnet_id=subnet.id, route_table_id=routes.id
@@ -88,7 +95,7 @@ class PrivateNetwork(Construct):
         self.function_security_group = SecurityGroup(
             self,
             "functions",
-            name=naming.name("functions-sg", kind="security-group"),
+            name=props.naming.name("functions-sg", kind="security-group"),
             description="Pipeline Lambda functions: HTTPS out to AWS endpoints only",
             vpc_id=self.vpc.id,
         )
@@ -97,10 +104,10 @@ class PrivateNetwork(Construct):
                 self,
                 f"{service}-gateway",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{region}.{service}",
+                service_name=f"com.amazonaws.{props.region}.{service}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[routes.id],
-                tags={"Name": naming.name(f"{service}-endpoint")},
+                tags={"Name": props.naming.name(f"{service}-endpoint")},
             )
             VpcSecurityGroupEgressRule(
                 self,
@@ -112,11 +119,11 @@ class PrivateNetwork(Construct):
                 to_port=443,
                 prefix_list_id=endpoint.prefix_list_id,
             )
-        if interface_endpoints:
+        if props.interface_endpoints:
             endpoint_sg = SecurityGroup(
                 self,
                 "endpoints",
-                name=naming.name("endpoints-sg", kind="security-group"),
+                name=props.naming.name("endpoints-sg", kind="security-group"),
                 description="Interface endpoints: HTTPS from the functions",
                 vpc_id=self.vpc.id,
             )
@@ -140,17 +147,17 @@ class PrivateNetwork(Construct):
                 to_port=443,
                 referenced_security_group_id=endpoint_sg.id,
             )
-            for service in interface_endpoints:
+            for service in props.interface_endpoints:
                 VpcEndpoint(
                     self,
                     f"{service}-interface",
                     vpc_id=self.vpc.id,
-                    service_name=f"com.amazonaws.{region}.{service}",
+                    service_name=f"com.amazonaws.{props.region}.{service}",
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,
                     subnet_ids=[s.id for s in self.subnets],
                     security_group_ids=[endpoint_sg.id],
-                    tags={"Name": naming.name(f"{service}-endpoint")},
+                    tags={"Name": props.naming.name(f"{service}-endpoint")},
                 )
 
     def _reject_flow_logs(self, naming: Naming, retention_days: int, key_arn: str) -> None:

@@ -12,10 +12,10 @@ from cdktf import TerraformResource
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
-from infra.constructs.alert_topic import AlertTopic
-from infra.constructs.data_bucket import DataBucket, Lifecycle
-from infra.constructs.data_key import DataKey
-from infra.constructs.metadata_table import MetadataTable
+from infra.constructs.alert_topic import AlertTopic, AlertTopicProps
+from infra.constructs.data_bucket import DataBucket, DataBucketProps, Lifecycle
+from infra.constructs.data_key import DataKey, DataKeyProps
+from infra.constructs.metadata_table import BackupNames, MetadataTable, MetadataTableProps
 from infra.constructs.ssm_exports import ExportedValues, ExportedValuesProps
 from infra.exports import DataExport, Stack, StackExport
 from infra.naming import CREATED_BUCKET_ROLES, BucketRole
@@ -36,22 +36,28 @@ class DataStack(EnvironmentStack):
         super().__init__(scope, NAME, config=config)
         naming = config.naming
         key = DataKey(
-            self, "key", alias=naming.name("pipeline-data", kind="kms-alias"), region=config.region
+            self,
+            "key",
+            props=DataKeyProps(
+                alias=naming.name("pipeline-data", kind="kms-alias"), region=config.region
+            ),
         )
         buckets = {
             role: DataBucket(
                 self,
                 role,
-                name=bucket_name(config, role),
-                key=key,
-                lifecycle=Lifecycle(
-                    glacier_after_days=config.glacier_after_days,
-                    storage_class=config.archive_classes[role],
-                    noncurrent_expire_days=config.noncurrent_expire_days,
-                    abort_multipart_days=config.abort_multipart_days,
+                props=DataBucketProps(
+                    name=bucket_name(config, role),
+                    key=key,
+                    lifecycle=Lifecycle(
+                        glacier_after_days=config.glacier_after_days,
+                        storage_class=config.archive_classes[role],
+                        noncurrent_expire_days=config.noncurrent_expire_days,
+                        abort_multipart_days=config.abort_multipart_days,
+                    ),
+                    adopt_existing=role in config.existing_buckets,
+                    event_bridge=role == BucketRole.RAW,
                 ),
-                adopt_existing=role in config.existing_buckets,
-                event_bridge=role == BucketRole.RAW,
             )
             for role in CREATED_BUCKET_ROLES
         }
@@ -73,26 +79,30 @@ class DataStack(EnvironmentStack):
         table = MetadataTable(
             self,
             "metadata",
-            name=naming.name("pipeline-metadata", kind="dynamodb"),
-            key=key,
-            pitr_recovery_days=config.pitr_recovery_days,
-            backup_retention_days=config.backup_retention_days,
-            backup_names=(
-                (
-                    naming.name("pipeline-vault", kind="backup"),
-                    naming.name("pipeline-backup", kind="backup"),
-                    naming.name("pipeline-backup-role", kind="iam-role"),
-                )
-                if config.aws_backup
-                else None
+            props=MetadataTableProps(
+                name=naming.name("pipeline-metadata", kind="dynamodb"),
+                key=key,
+                pitr_recovery_days=config.pitr_recovery_days,
+                backup_retention_days=config.backup_retention_days,
+                backups=(
+                    BackupNames(
+                        vault=naming.name("pipeline-vault", kind="backup"),
+                        plan=naming.name("pipeline-backup", kind="backup"),
+                        role=naming.name("pipeline-backup-role", kind="iam-role"),
+                    )
+                    if config.aws_backup
+                    else None
+                ),
             ),
         )
         topic = AlertTopic(
             self,
             "alerts",
-            name=naming.name("pipeline-alerts", kind="sns"),
-            key=key,
-            emails=config.alarm_emails,
+            props=AlertTopicProps(
+                name=naming.name("pipeline-alerts", kind="sns"),
+                key=key,
+                emails=config.alarm_emails,
+            ),
         )
         values: dict[StackExport, str] = {
             DataExport.DATA_KEY_ARN: key.arn,

@@ -7,7 +7,7 @@ from cdktf import Fn
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
-from infra.constructs.network import PrivateNetwork
+from infra.constructs.network import NetworkProps, PrivateNetwork
 from infra.constructs.ssm_exports import (
     ExportedValues,
     ExportedValuesProps,
@@ -23,18 +23,21 @@ NAME = Stack.NETWORK
 class NetworkStack(EnvironmentStack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, NAME, config=config)
+        data = ImportedValues(
+            self, "data", props=ImportedValuesProps(naming=config.naming, stack=Stack.DATA)
+        )
         network = PrivateNetwork(
             self,
             "network",
-            naming=config.naming,
-            cidr=config.vpc_cidr,
-            zones=config.availability_zones,
-            region=config.region,
-            interface_endpoints=config.interface_endpoints,
-            flow_log_retention_days=config.log_retention_days,
-            log_key_arn=ImportedValues(
-                self, "data", props=ImportedValuesProps(naming=config.naming, stack=Stack.DATA)
-            ).get(DataExport.DATA_KEY_ARN),
+            props=NetworkProps(
+                naming=config.naming,
+                cidr=config.vpc_cidr,
+                zones=config.availability_zones,
+                region=config.region,
+                interface_endpoints=config.interface_endpoints,
+                flow_log_retention_days=config.log_retention_days,
+                log_key_arn=data.get(DataExport.DATA_KEY_ARN),
+            ),
         )
         ExportedValues(
             self,
