@@ -46,10 +46,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def cdktf_outdir(env: str) -> Path | None:
+    """Where the CDKTF CLI asks for the output ($CDKTF_OUTDIR, set by ``cdktf synth`` in
+    envs/<env>/). A relative one is relative to envs/<env>/, where the CLI runs and looks for
+    the manifest: the app (cdktf.json) runs from the repository root, as ./pants must."""
+    asked = os.environ.get("CDKTF_OUTDIR")
+    if not asked:
+        return None
+    return Path(asked) if Path(asked).is_absolute() else config_path(env).parent / asked
+
+
 def run_synth(args: argparse.Namespace) -> dict[str, object]:
     config = load_config(config_path(args.env), suffix=args.suffix, aws_endpoint=args.aws_endpoint)
-    outdir = os.environ.get("CDKTF_OUTDIR")
-    out = (args.out or (Path(outdir) if outdir else synth_dir(args.env))).resolve()
+    out = (args.out or cdktf_outdir(args.env) or synth_dir(args.env)).resolve()
     state_dir = (args.state_dir or config.local_state_dir).resolve()
     packages_dir = args.packages or build_packages(config)
     started = time.perf_counter()

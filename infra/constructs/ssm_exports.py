@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktf import TerraformOutput
+from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
@@ -57,10 +57,22 @@ class ImportedValuesProps:
 
 
 class ImportedValues(Construct):
-    """Reads values another stack exported; ``get(export)`` returns one as a token."""
+    """Reads values another stack exported; ``get(export)`` returns one as a token.
+
+    The reading stack depends on the exporting one (``add_dependency``): the CDKTF CLI's
+    manifest then orders them, so ``cdktf deploy '*'`` in envs/<env> applies the exporter
+    first, as the deploy tool does (infra.exports.STACK_ORDER)."""
 
     def __init__(self, scope: Construct, id: str, *, props: ImportedValuesProps) -> None:
         super().__init__(scope, id)
+        reader = TerraformStack.of(self)
+        exporter = reader.node.scope.node.try_find_child(props.stack) if reader.node.scope else None
+        if not isinstance(exporter, TerraformStack):
+            raise ValueError(
+                f"{reader.node.id} reads the {props.stack} stack's values, "
+                "which this app does not synthesize"
+            )
+        reader.add_dependency(exporter)
         self._props = props
         self._values: dict[str, DataAwsSsmParameter] = {}
 

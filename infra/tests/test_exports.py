@@ -4,6 +4,7 @@ left out fails synth instead of a plan or a live re-drive."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -61,7 +62,9 @@ def test_every_value_read_was_written_by_an_earlier_stack(
 
 
 def _stack() -> TerraformStack:
-    return TerraformStack(App(), "s")
+    app = App()
+    TerraformStack(app, "data")
+    return TerraformStack(app, "s")
 
 
 NAMING = Naming("dev", "d01")
@@ -86,3 +89,22 @@ def test_a_value_read_from_the_wrong_stack_fails() -> None:
     with pytest.raises(ValueError, match="pipeline/state_machine_arn is not a value of the data"):
         data.get(PipelineExport.STATE_MACHINE_ARN)
     assert data.get(DataExport.RAW_BUCKET_NAME).startswith("${")
+
+
+def test_reading_a_stack_the_app_does_not_have_fails() -> None:
+    with pytest.raises(ValueError, match="s reads the network stack's values, which this app"):
+        ImportedValues(
+            _stack(), "network", props=ImportedValuesProps(naming=NAMING, stack=Stack.NETWORK)
+        )
+
+
+@ENVS
+def test_the_cdktf_manifest_orders_the_stacks_by_what_they_read(
+    synthesized: dict[str, Synthesized], env: str
+) -> None:
+    """``cdktf deploy '*'`` applies in manifest dependency order: each stack after every stack
+    it reads from (independently: from the Parameter Store paths in its JSON)."""
+    manifest = json.loads((synthesized[env].out / "manifest.json").read_text())
+    for stack in STACK_ORDER:
+        reads = {name for name, _ in _parameters(synthesized[env], stack, "data")}
+        assert set(manifest["stacks"][stack]["dependencies"]) == reads, stack
