@@ -33,3 +33,16 @@ def pipeline_environment(env):
     files(name="config", sources=["config.toml"])
     # cdktf.json lets CDKTF CLI users run `cdktf synth` / `cdktf diff` in this directory.
     files(name="cdktf", sources=["cdktf.json"])
+
+
+def pipeline_function(handler):
+    """A function's deployment package, ``:lambda``: its own code only (a few KB). The shared
+    library and the third-party dependencies come from the layer (libs/shared:layer), so they
+    are left out. ``handler``: ``<svc>/handler.py:lambda_handler``."""
+    python_awslambda(
+        name="lambda",
+        handler=handler,
+        complete_platforms=["3rdparty/platforms:lambda-arm64"],
+        include_requirements=False,
+        dependencies=["!!libs/shared/pipeline_shared"],
+    )

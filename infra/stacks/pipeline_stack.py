@@ -25,6 +25,7 @@ from infra.constructs.workflow import MAX_FILE_BYTES, PipelineWorkflow, Workflow
 from infra.exports import DataExport, NetworkExport, PipelineExport, Stack
 from infra.naming import DATA_BUCKET_ROLES
 from infra.stacks.base import EnvironmentStack
+from pipeline_shared.variables import Variable
 
 NAME = Stack.PIPELINE
 
@@ -47,6 +48,7 @@ class Packages:
     layer: Artifact
     ingest: Artifact
     transform: Artifact
+    finalize: Artifact
     notify: Artifact
 
     @classmethod
@@ -57,6 +59,7 @@ class Packages:
             layer=Artifact(root / "libs.shared" / layer),
             ingest=Artifact(root / "services.ingest" / "lambda.zip"),
             transform=Artifact(root / "services.transform" / "lambda.zip"),
+            finalize=Artifact(root / "services.finalize" / "lambda.zip"),
             notify=Artifact(root / "services.notify" / "lambda.zip"),
         )
 
@@ -68,6 +71,7 @@ def placeholder_packages(root: Path) -> Packages:
         "libs.shared/layer.zip",
         "services.ingest/lambda.zip",
         "services.transform/lambda.zip",
+        "services.finalize/lambda.zip",
         "services.notify/lambda.zip",
     ):
         path = root / relative
@@ -136,17 +140,17 @@ class PipelineStack(EnvironmentStack):
                 ),
             )
 
-        table_env = {"METADATA_TABLE": table.name}
+        table_env: dict[str, str] = {Variable.METADATA_TABLE: table.name}
         functions = WorkflowFunctions(
             ingest=function(
                 "ingest",
-                "ingest.handlers.ingest_handler",
+                "ingest.handler.lambda_handler",
                 packages.ingest,
                 {
                     **table_env,
-                    "CHUNK_BYTES": str(config.chunk_mb << 20),
+                    Variable.CHUNK_BYTES: str(config.chunk_mb << 20),
                     # The largest file accepted: the workflow's time limit is derived from it.
-                    "MAX_FILE_BYTES": str(MAX_FILE_BYTES),
+                    Variable.MAX_FILE_BYTES: str(MAX_FILE_BYTES),
                 },
                 [
                     raw.grant_read("raw/"),
@@ -162,11 +166,13 @@ class PipelineStack(EnvironmentStack):
                 packages.transform,
                 {
                     **table_env,
-                    "PROCESSED_BUCKET": processed.name,
-                    "QUARANTINE_BUCKET": quarantine.name,
+                    Variable.PROCESSED_BUCKET: processed.name,
+                    Variable.QUARANTINE_BUCKET: quarantine.name,
                     **TRANSFORM_ALLOCATOR,
                     # Blocks checked at once: one per vCPU the function's memory buys.
-                    "CHECK_WORKERS": str(lambda_vcpus(config.functions["transform"].memory_mb)),
+                    Variable.CHECK_WORKERS: str(
+                        lambda_vcpus(config.functions["transform"].memory_mb)
+                    ),
                 },
                 [
                     raw.grant_read("raw/"),
@@ -183,17 +189,17 @@ class PipelineStack(EnvironmentStack):
             ),
             finalize=function(
                 "finalize",
-                "ingest.handlers.finalize_handler",
-                packages.ingest,
+                "finalize.handler.lambda_handler",
+                packages.finalize,
                 {
                     **table_env,
-                    "PROCESSED_BUCKET": processed.name,
-                    "QUARANTINE_BUCKET": quarantine.name,
+                    Variable.PROCESSED_BUCKET: processed.name,
+                    Variable.QUARANTINE_BUCKET: quarantine.name,
                 },
                 [
                     processed.grant_read("processed/"),
                     processed.grant_write("processed/"),
-                    # A failed file's outputs are withdrawn (ingest/finalize.py).
+                    # A failed file's outputs are withdrawn (finalize/run.py).
                     processed.grant_delete("processed/"),
                     quarantine.grant_delete("quarantine/"),
                     # Reads the file and its chunk records, records the outcome; Regroup drops
@@ -211,9 +217,9 @@ class PipelineStack(EnvironmentStack):
                 "notify.handler.lambda_handler",
                 packages.notify,
                 {
-                    "PIPELINE_ENV": config.environment,
-                    "PROCESSED_BUCKET": processed.name,
-                    "QUARANTINE_BUCKET": quarantine.name,
+                    Variable.PIPELINE_ENV: config.environment,
+                    Variable.PROCESSED_BUCKET: processed.name,
+                    Variable.QUARANTINE_BUCKET: quarantine.name,
                 },
                 [],
             ),

@@ -14,6 +14,7 @@ from infra.config import REQUIRED_TAGS
 from infra.naming import ENVIRONMENTS
 from infra.stacks.pipeline_stack import lambda_vcpus
 from infra.tests.conftest import Synthesized
+from pipeline_shared.variables import READ_BY, TUNABLE
 
 ENVS = pytest.mark.parametrize("env", ENVIRONMENTS)
 
@@ -176,9 +177,32 @@ def test_functions_share_the_layer_on_arm64_with_logs_tracing_and_vpc(
     if not synthesized[
         env
     ].config.is_emulated:  # finalize spills the file's ids to local disk (cross_chunk.py)
-        finalize = _one(functions, handler="ingest.handlers.finalize_handler")
+        finalize = _one(functions, handler="finalize.handler.lambda_handler")
         assert (finalize["memory_size"], finalize["ephemeral_storage"]["size"]) == (1769, 10240)
     assert all(g["retention_in_days"] == s.config.log_retention_days for g in log_groups.values())
+
+
+# Set for every function by its construct, read by Powertools and pipeline_shared.aws; and, for
+# transform, read by Arrow's allocator (mimalloc): no function's Settings reads them.
+_NOT_SETTINGS = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "AWS_RETRY_MODE",
+    "AWS_MAX_ATTEMPTS",
+    "MIMALLOC_PURGE_DELAY",
+}
+
+
+def test_each_function_is_set_what_its_settings_read(synthesized: dict[str, Synthesized]) -> None:
+    # Its Settings reads READ_BY (tests/settings/test_variables.py holds them to it); the stack
+    # leaves the tunable ones at their defaults and sets nothing else.
+    for env, s in synthesized.items():
+        functions = s.resources("aws_lambda_function")
+        for name, read in READ_BY.items():
+            fn = _one(functions, function_name=f"{name}-{env}-{s.config.suffix}")
+            given = set(fn["environment"]["variables"]) - _NOT_SETTINGS
+            assert given == read - TUNABLE, (env, name)
 
 
 def _policies(s: Synthesized) -> dict[str, dict[str, Any]]:

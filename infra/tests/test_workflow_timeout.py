@@ -71,7 +71,7 @@ def test_the_execution_has_a_time_limit_that_allows_two_passes_over_the_most_chu
     (ingest,) = (
         f
         for f in s.resources("aws_lambda_function").values()
-        if f["handler"] == "ingest.handlers.ingest_handler"
+        if f["handler"] == "ingest.handler.lambda_handler"
     )
     variables = ingest["environment"]["variables"]
     chunk_bytes = int(variables["CHUNK_BYTES"])

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingest.cross_chunk import remove_cross_chunk_duplicates
+from finalize.cross_chunk import remove_cross_chunk_duplicates
 
 
 def write_outputs(work: Path, rows: int, chunks: int) -> list[dict[str, object]]:

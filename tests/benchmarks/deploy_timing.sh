@@ -13,7 +13,7 @@ cp "$target" "$target.bench-orig"
 trap 'mv "$target.bench-orig" "$target"' EXIT
 
 seconds() { local start=$SECONDS; "$@" > /tmp/deploy-timing.log 2>&1 || { cat /tmp/deploy-timing.log; exit 1; }; echo $((SECONDS - start)); }
-packages=(services/ingest:lambda services/transform:lambda services/notify:lambda libs/shared:layer)
+packages=(services/ingest:lambda services/transform:lambda services/finalize:lambda services/notify:lambda libs/shared:layer)
 
 ./pants run envs/local:destroy > /dev/null 2>&1 || true
 cold_package=$(seconds ./pants --no-local-cache --no-pantsd package "${packages[@]}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from infra.config import EnvironmentConfig
+from infra.config import FUNCTIONS, EnvironmentConfig
 
-FUNCTION_TARGETS = ("services/ingest:lambda", "services/transform:lambda", "services/notify:lambda")
+FUNCTION_TARGETS = tuple(f"services/{name}:lambda" for name in FUNCTIONS)
 
 
 def layer_name(config: EnvironmentConfig) -> str:

@@ -620,7 +620,7 @@ NEEDED_BY: tuple[tuple[str, str, str, str], ...] = (
         "finalize",
         "s3:DeleteObject",
         "",
-        "failure path: a failed or released file's outputs are withdrawn (ingest/finalize.py)",
+        "failure path: a failed or released file's outputs are withdrawn (finalize/run.py)",
     ),
     (
         "finalize",

@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pipeline_shared.variables import Variable
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -62,3 +65,37 @@ def env_bucket(name: str, environ: Mapping[str, str] | None = None) -> str:
             "(3-63 characters: lower-case letters, digits, '.' and '-')."
         )
     return value
+
+
+@dataclass(frozen=True)
+class IntSetting:
+    """An integer variable with its default and range, stated once: the settings read it, and
+    code that runs a function's steps without its environment (transform.local_run) takes the
+    default the function runs with."""
+
+    name: Variable
+    default: int
+    minimum: int
+    maximum: int
+
+    def read(self, environ: Mapping[str, str] | None = None) -> int:
+        return env_int(
+            self.name, self.default, minimum=self.minimum, maximum=self.maximum, environ=environ
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputBuckets:
+    """Where a file's rows go: the valid ones as Parquet (``processed``), the rejected ones
+    (``quarantine``)."""
+
+    processed: str
+    quarantine: str
+
+
+def env_buckets(environ: Mapping[str, str] | None = None) -> OutputBuckets:
+    """The output buckets, for each function that writes, withdraws or names them."""
+    return OutputBuckets(
+        processed=env_bucket(Variable.PROCESSED_BUCKET, environ),
+        quarantine=env_bucket(Variable.QUARANTINE_BUCKET, environ),
+    )

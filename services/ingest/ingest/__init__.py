@@ -1,1 +1,1 @@
-"""Ingest: check a new raw object, register it once, and plan its chunks; finalize the run."""
+"""Ingest: check a new raw object, register it once, and plan its chunks."""

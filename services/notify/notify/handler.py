@@ -7,47 +7,26 @@ AWS permissions and no network path to SNS (no interface endpoint to pay for).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from notify.messages import compose
-from pipeline_shared.config import env_bucket, env_str
-from pipeline_shared.observability import MetricUnit, logger, metrics
+from notify.settings import Settings
+from pipeline_shared.observability import MetricUnit, lambda_entry, logger, metrics
+
+# Read once per cold start; a bad value fails the first invocation, loudly.
+settings = functools.cache(Settings.from_env)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    environment: str
-    processed_bucket: str
-    quarantine_bucket: str
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        return cls(
-            environment=env_str("PIPELINE_ENV", environ),
-            processed_bucket=env_bucket("PROCESSED_BUCKET", environ),
-            quarantine_bucket=env_bucket("QUARANTINE_BUCKET", environ),
-        )
-
-
-@functools.cache
-def settings() -> Settings:
-    """Read once per cold start; a bad value fails the first invocation, loudly."""
-    return Settings.from_env()
-
-
-@logger.inject_lambda_context
-@metrics.log_metrics
+@lambda_entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     config = settings()
     message = compose(
         event,
         environment=config.environment,
-        quarantine_bucket=config.quarantine_bucket,
-        processed_bucket=config.processed_bucket,
+        quarantine_bucket=config.buckets.quarantine,
+        processed_bucket=config.buckets.processed,
     )
     metrics.add_metric(
         name=f"Alerts{message.severity.capitalize()}", unit=MetricUnit.Count, value=1

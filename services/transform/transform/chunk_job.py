@@ -48,8 +48,8 @@ def run_chunk(task: ChunkTask, settings: Settings) -> ChunkSummary:
         with tempfile.TemporaryDirectory(dir=settings.work_dir) as work:
             summary = _transform(task, settings, Path(work))
             published = {
-                settings.processed_bucket: summary.outputs,
-                settings.quarantine_bucket: summary.quarantine_outputs,
+                settings.buckets.processed: summary.outputs,
+                settings.buckets.quarantine: summary.quarantine_outputs,
             }
             while_registered(
                 values={

@@ -7,20 +7,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from pipeline_shared.observability import logger, metrics
+from pipeline_shared.observability import lambda_entry
 from transform.chunk_job import run_chunk
 from transform.models import ChunkTask
 from transform.settings import Settings
 
-
-@functools.cache
-def settings() -> Settings:
-    """Read once per cold start; a bad value fails the first invocation, loudly."""
-    return Settings.from_env()
+# Read once per cold start; a bad value fails the first invocation, loudly.
+settings = functools.cache(Settings.from_env)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
+@lambda_entry
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Counts only: what the chunk published is on its record, where finalize reads it, so the
     Map's state stays small whatever the file (Step Functions' 256 KiB limit)."""

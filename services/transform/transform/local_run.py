@@ -2,8 +2,8 @@
 chain check (with its regrouping) and the cross-chunk duplicate check, then finalize's totals.
 
 The steps are the pipeline's own (ingest.chunking, transform.engine, pipeline_shared.chain,
-ingest.finalize.add_up, ingest.cross_chunk); only the storage differs: the local file for S3,
-a directory for the output buckets, a list for the chunk records.
+finalize.run.add_up, finalize.cross_chunk), with the functions' defaults; only the storage
+differs: the local file for S3, a directory for the output buckets, a list for the chunk records.
 """
 
 from __future__ import annotations
@@ -13,24 +13,15 @@ import io
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from finalize.cross_chunk import remove_cross_chunk_duplicates
+from finalize.run import MAX_REGROUPS, add_up, balanced
+from finalize.settings import CROSS_CHUNK_MAX_ROWS, MAX_CHUNK_BYTES
 from ingest.chunking import plan_chunks
-from ingest.cross_chunk import remove_cross_chunk_duplicates
-from ingest.finalize import MAX_REGROUPS, add_up, balanced
-from ingest.settings import Settings as IngestSettings
+from ingest.settings import BOUNDARY_WINDOW_BYTES
 from pipeline_shared.chain import ChunkEnd, Span, check_chain
 from pipeline_shared.contract import MAX_HEADER_BYTES, FileRejected, read_header
 from pipeline_shared.outcomes import UNTERMINATED
 from transform.engine import ChunkContext, Limits, transform_stream
-
-# The defaults the functions run with (their settings' own defaults).
-_INGEST_DEFAULTS = IngestSettings(
-    metadata_table="-",
-    processed_bucket=None,
-    quarantine_bucket=None,
-    chunk_bytes=256 << 20,
-    cross_chunk_max_rows=150_000_000,
-    max_file_bytes=100 << 30,
-)
 
 
 class FileRange(io.RawIOBase):
@@ -65,7 +56,7 @@ def run_file(
     chunk_bytes: int | None = None,
     limits: Limits | None = None,
     source: str = "local",
-    max_chunk_bytes: int = _INGEST_DEFAULTS.max_chunk_bytes,
+    max_chunk_bytes: int = MAX_CHUNK_BYTES.default,
 ) -> dict[str, Any]:
     """Process ``path`` into ``out`` (processed/ and quarantine/); the run summary. Without
     ``chunk_bytes`` the file is one chunk; a .gz file always is (as in Lambda)."""
@@ -92,7 +83,7 @@ def run_file(
                 chunk_bytes=chunk_bytes,
                 field_count=len(header.names),
                 read_window=window,
-                window_bytes=_INGEST_DEFAULTS.boundary_window_bytes,
+                window_bytes=BOUNDARY_WINDOW_BYTES,
             )
         spans = [Span(index=i, start=start, end=end) for i, (start, end) in enumerate(ranges)]
 
@@ -152,7 +143,7 @@ def run_file(
             results,
             open_output=lambda key: (out / key).open("rb"),
             write=write,
-            max_rows=_INGEST_DEFAULTS.cross_chunk_max_rows,
+            max_rows=CROSS_CHUNK_MAX_ROWS.default,
         ),
     )
     if not balanced(totals):

@@ -1,7 +1,7 @@
 """Re-driving files and dead letters into the workflow, against moto in-process.
 
 moto cannot run Lambda code here, so the finalize function (the failure path a stuck file is
-released through) is a stand-in that answers as ingest/finalize.py's record_failure does; the
+released through) is a stand-in that answers as finalize/run.py's record_failure does; the
 end-to-end test runs the real one on the local environment."""
 
 from __future__ import annotations

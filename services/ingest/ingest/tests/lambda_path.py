@@ -9,7 +9,8 @@ from typing import Any
 import boto3
 from testkit.aws import REGION, Resources
 
-import ingest.handlers
+import finalize.handler
+import ingest.handler
 import transform.handler
 from pipeline_shared.metadata import MetadataTable
 
@@ -45,7 +46,7 @@ def object_created(res: Resources, key: str, body: bytes) -> dict[str, Any]:
 
 def run_workflow(event: dict[str, Any]) -> dict[str, Any]:
     """The summary Describe would get (or the plan, for a rejected or duplicate file)."""
-    plan = ingest.handlers.ingest_handler(event, Context())
+    plan = ingest.handler.lambda_handler(event, Context())
     if plan["status"] != "accepted":
         return dict(plan)
     while True:
@@ -53,7 +54,7 @@ def run_workflow(event: dict[str, Any]) -> dict[str, Any]:
             transform.handler.lambda_handler(
                 {**{k: plan[k] for k in _ITEM}, "chunk": chunk}, Context()
             )
-        summary = dict(ingest.handlers.finalize_handler({"plan": plan}, Context()))
+        summary = dict(finalize.handler.lambda_handler({"plan": plan}, Context()))
         if summary["status"] != "RERUN":
             return summary
         plan = summary["plan"]

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from testkit.aws import Resources
 
-import ingest.handlers
+import finalize.handler
+import ingest.handler
 import transform.handler
 from ingest.tests.lambda_path import object_created, run_workflow
 from transform.cli import main as cli
@@ -200,7 +201,8 @@ def test_the_cli_gives_the_right_outcome(
 @pytest.fixture
 def lambda_path(pipeline_aws: Resources, monkeypatch: pytest.MonkeyPatch) -> Resources:
     monkeypatch.setenv("CHUNK_BYTES", str(1 << 20))  # the minimum: cuts land inside the notes
-    ingest.handlers.settings.cache_clear()
+    ingest.handler.settings.cache_clear()
+    finalize.handler.settings.cache_clear()
     transform.handler.settings.cache_clear()
     return pipeline_aws
 

@@ -14,7 +14,8 @@ import pytest
 from testkit.aws import REGION, Resources
 from testkit.synthetic import write_transactions
 
-import ingest.handlers
+import finalize.handler
+import ingest.handler
 import transform.handler
 from ingest.tests.lambda_path import Context, object_created, published, run_workflow
 from pipeline_shared.metadata import MetadataTable
@@ -23,9 +24,10 @@ from pipeline_shared.metadata import MetadataTable
 @pytest.fixture
 def handlers(pipeline_aws: Resources, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("CHUNK_BYTES", str(1 << 20))  # the 1 MiB minimum: several chunks per file
-    ingest.handlers.settings.cache_clear()
+    ingest.handler.settings.cache_clear()
     transform.handler.settings.cache_clear()
-    return ingest.handlers, transform.handler
+    finalize.handler.settings.cache_clear()
+    return ingest.handler, transform.handler, finalize.handler
 
 
 @pytest.mark.parametrize(
@@ -95,11 +97,11 @@ def test_a_large_file_is_processed_once_and_balances(
 def test_a_failed_run_withdraws_what_its_chunks_published(
     pipeline_aws: Resources, handlers: Any
 ) -> None:
-    ingest, transform = handlers
+    ingest, transform, finalize = handlers
     text = io.StringIO()
     write_transactions(text, target_bytes=2_500_000, seed=4, defect_rate=0.01)
     event = object_created(pipeline_aws, "raw/bank/2024/05/01/f.csv", text.getvalue().encode())
-    plan = ingest.ingest_handler(event, Context())
+    plan = ingest.lambda_handler(event, Context())
     item = {k: plan[k] for k in ("bucket", "key", "etag", "ingest_id", "source", "header")}
     for chunk in plan["chunks"][:-1]:  # the last chunk "fails": its Map iteration never returns
         transform.lambda_handler({**item, "chunk": chunk}, Context())
@@ -111,10 +113,10 @@ def test_a_failed_run_withdraws_what_its_chunks_published(
     published = stored(pipeline_aws.processed_bucket) + stored(pipeline_aws.quarantine_bucket)
     assert published >= 2
     failure = {"plan": {"value": plan}, "error": {"Error": "States.TaskFailed", "Cause": "boom"}}
-    result = ingest.finalize_handler({"failure": failure}, Context())
+    result = finalize.lambda_handler({"failure": failure}, Context())
     assert result["recorded"] is True and result["outputs_withdrawn"] == published
     assert stored(pipeline_aws.processed_bucket) == stored(pipeline_aws.quarantine_bucket) == 0
-    again = ingest.finalize_handler({"failure": failure}, Context())  # a retried failure path
+    again = finalize.lambda_handler({"failure": failure}, Context())  # a retried failure path
     assert again["recorded"] is False and again["outputs_withdrawn"] == published
     record = MetadataTable(pipeline_aws.metadata_table).get_file(
         bucket=pipeline_aws.raw_bucket, key="raw/bank/2024/05/01/f.csv", etag=plan["etag"]
@@ -155,15 +157,15 @@ def test_a_failed_file_can_be_registered_again(pipeline_aws: Resources, handlers
 
 
 def test_not_an_s3_event_is_a_clear_error(handlers: Any) -> None:
-    ingest, _ = handlers
+    ingest, _, _ = handlers
     with pytest.raises(ValueError, match="not an S3 Object Created event"):
-        ingest.ingest_handler({"detail": {}}, Context())
+        ingest.lambda_handler({"detail": {}}, Context())
 
 
 def test_failure_path_marks_a_registered_file_failed_only(
     pipeline_aws: Resources, handlers: Any
 ) -> None:
-    ingest, _ = handlers
+    ingest, _, finalize = handlers
     table = MetadataTable(pipeline_aws.metadata_table)
     table.register_file(bucket="raw", key="raw/b/2024/05/01/a.csv", etag="e1", attributes={})
     state = {
@@ -173,10 +175,10 @@ def test_failure_path_marks_a_registered_file_failed_only(
         },
         "error": {"Error": "Lambda.Unknown", "Cause": "out of memory"},
     }
-    assert ingest.finalize_handler({"failure": state}, Context())["recorded"] is True
+    assert finalize.lambda_handler({"failure": state}, Context())["recorded"] is True
     record = table.get_file(bucket="raw", key="raw/b/2024/05/01/a.csv", etag="e1")
     assert (
         record is not None and record["status"] == "FAILED" and "out of memory" in record["reason"]
     )
     # Already FAILED (or SUCCEEDED, REJECTED): left as it is.
-    assert ingest.finalize_handler({"failure": state}, Context())["recorded"] is False
+    assert finalize.lambda_handler({"failure": state}, Context())["recorded"] is False

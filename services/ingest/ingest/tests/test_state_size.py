@@ -30,12 +30,13 @@ from typing import Any
 import pytest
 from testkit.aws import REGION, Resources
 
-import ingest.handlers
+import ingest.handler
 import ingest.plan
+from finalize.cross_chunk import CrossChunkResult
+from finalize.run import RERUN, finalize_run, record_failure
+from finalize.settings import MAX_CHUNK_BYTES
 from ingest.chunking import MAX_CHUNKS
-from ingest.cross_chunk import CrossChunkResult
-from ingest.finalize import RERUN, finalize_run, record_failure
-from ingest.settings import Settings
+from ingest.settings import MAX_FILE_BYTES, Settings
 from ingest.tests.lambda_path import Context
 from notify.messages import compose
 from pipeline_shared.contract import MAX_HEADER_BYTES, REQUIRED_COLUMNS
@@ -109,9 +110,9 @@ WIDEST = Header(extra=[f"{i}" + "w" * (_ROOM // 10 - 2) for i in range(10)])
 def aws_env(pipeline_aws: Resources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
     for name, value in pipeline_aws.env().items():
         monkeypatch.setenv(name, value)
-    ingest.handlers.settings.cache_clear()
+    ingest.handler.settings.cache_clear()
     yield pipeline_aws
-    ingest.handlers.settings.cache_clear()
+    ingest.handler.settings.cache_clear()
 
 
 def object_created(bucket: str, key: str, size: int) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def plan_of(
     """The real ingest handler's plan for the event's object: S3 reads are answered with the
     header and, at each tentative cut, a few records (the object is never uploaded)."""
     monkeypatch.setenv("CHUNK_BYTES", str(chunk_bytes))
-    ingest.handlers.settings.cache_clear()
+    ingest.handler.settings.cache_clear()
 
     def read_range(obj: Any, start: int, end: int) -> bytes:
         if start == 0:
@@ -157,7 +158,7 @@ def plan_of(
         return b"\n" + header.record() * 4
 
     monkeypatch.setattr(ingest.plan, "_read_range", read_range)
-    plan = ingest.handlers.ingest_handler(event, Context())
+    plan = ingest.handler.lambda_handler(event, Context())
     assert plan["status"] == "accepted"
     return dict(plan)
 
@@ -216,7 +217,7 @@ def finalize(table: MetadataTable, plan: dict[str, Any]) -> dict[str, Any]:
         table=table,
         dedupe=lambda chunks: CrossChunkResult(checked=True),
         withdraw=lambda records: sum(len(r.get("outputs") or []) for r in records),
-        max_chunk_bytes=Settings.from_env({"METADATA_TABLE": "t"}).max_chunk_bytes,
+        max_chunk_bytes=MAX_CHUNK_BYTES.default,
     )
 
 
@@ -246,7 +247,7 @@ def workflow_states(
     aws_env: Resources, header: Header, chunk_bytes: int, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Any]:
     """Every state the workflow holds for a MAX_FILE_BYTES file, and each task's result."""
-    size = Settings.from_env({"METADATA_TABLE": "t"}).max_file_bytes
+    size = MAX_FILE_BYTES.default
     table = MetadataTable(aws_env.metadata_table)
     event = object_created(aws_env.raw_bucket, KEY, size)
     states: dict[str, Any] = {"execution input": event}
@@ -343,7 +344,7 @@ def smallest_chunk_bytes() -> int:
 def test_the_smallest_chunks_allowed_keep_the_plan_under_half_the_limit(
     aws_env: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    size = Settings.from_env({"METADATA_TABLE": "t"}).max_file_bytes
+    size = MAX_FILE_BYTES.default
     event = object_created(aws_env.raw_bucket, KEY, size)
     plan = plan_of(event, TYPICAL, smallest_chunk_bytes(), monkeypatch)
     states = {

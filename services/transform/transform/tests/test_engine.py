@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from testkit.synthetic import write_transactions
 
-from ingest.cross_chunk import remove_cross_chunk_duplicates
+from finalize.cross_chunk import remove_cross_chunk_duplicates
 from pipeline_shared.contract import FileRejected
 from transform.engine import Limits, transform_stream
 from transform.tests.helpers import CONTEXT, GOOD, HEADER, quarantined, run, written_rows

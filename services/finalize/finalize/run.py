@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ingest.cross_chunk import CrossChunkResult
+from finalize.cross_chunk import CrossChunkResult
 from pipeline_shared.chain import ChunkEnd, check_chain
 from pipeline_shared.keys import chunk_index_of
 from pipeline_shared.metadata import FAILED, REGISTERED, SUCCEEDED, MetadataTable

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.cross_chunk import CrossChunkResult, remove_cross_chunk_duplicates
+from finalize.cross_chunk import CrossChunkResult, remove_cross_chunk_duplicates
 
 
 def _parquet(ids: list[str], row_group_size: int | None = None) -> bytes:
