@@ -44,5 +44,8 @@ def pipeline_function(handler):
         handler=handler,
         complete_platforms=["3rdparty/platforms:lambda-arm64"],
         include_requirements=False,
-        dependencies=["!!libs/shared/pipeline_shared"],
+        dependencies=[
+            "!!libs/shared/pipeline_shared",
+            "!!libs/shared/pipeline_shared:pure@resolve=lambda",
+        ],
     )

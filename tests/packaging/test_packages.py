@@ -14,6 +14,8 @@ FUNCTIONS = {
     name: Path(f"services.{name}/lambda.zip")
     for name in ("ingest", "transform", "finalize", "notify")
 }
+# The shared library's module files (libs/shared/pipeline_shared:modules), as in the tree.
+SHARED = Path("libs/shared/pipeline_shared")
 EM_AARCH64 = 183
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 
@@ -47,6 +49,14 @@ def test_layer_is_laid_out_for_lambda_and_fits() -> None:
         t for t in tops if "stubs" in t or t.startswith("mypy_boto3")
     ]  # type stubs stay out
     assert unzipped < LAMBDA_UNZIPPED_LIMIT
+
+
+def test_layer_holds_every_module_of_the_shared_library() -> None:
+    modules = sorted(path.name for path in SHARED.glob("*.py"))
+    assert "__init__.py" in modules and len(modules) > 10  # the tree's files are here
+    with zipfile.ZipFile(LAYER) as layer:
+        names = set(layer.namelist())
+    assert [m for m in modules if f"python/pipeline_shared/{m}" not in names] == []
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
