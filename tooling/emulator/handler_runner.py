@@ -4,26 +4,39 @@ The function's package and layers (the bytes moto stored at deploy) are unpacked
 content hash; each invocation runs the handler in a fresh CPython 3.12 subprocess with the
 function's environment, pointed at the emulator. Layers must be built for this machine's
 architecture (envs/local uses libs/shared:layer-host).
+
+What CloudWatch would make of an invocation, moto does not: the runner publishes it
+(tooling/emulator/metrics.py). The EMF documents the handler prints (Powertools Metrics) and
+Lambda's own ``AWS/Lambda`` metrics become PutMetricData calls to the emulator, with the
+emulator's operator credentials: in AWS the Lambda service publishes them, not the function's
+role, so the call report holds none of them against it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import boto3
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend
 
+from tooling.emulator import metrics
 from tooling.emulator.call_report import role_access_key
+
+LOG = logging.getLogger("emulator")
 
 RUNNER = r"""
 import json, sys, time, traceback, uuid
@@ -62,6 +75,33 @@ class HandlerRunner:
         self.python: str = python or str(getattr(sys, "_base_executable", None) or sys.executable)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._cloudwatch: Any = None
+        metrics.moto_reads_what_the_dashboard_asks()  # the metrics published here, read back
+
+    def cloudwatch(self) -> Any:
+        if self._cloudwatch is None:
+            self._cloudwatch = boto3.client(
+                "cloudwatch",
+                endpoint_url=self.endpoint,
+                region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+                aws_access_key_id="test",
+                aws_secret_access_key="test",  # (the emulator's dummy credentials)
+            )
+        return self._cloudwatch
+
+    def publish_metrics(
+        self, function: LambdaFunction, output: str, *, duration_ms: float, error: bool
+    ) -> None:
+        """The invocation's EMF metrics and Lambda's, in CloudWatch; a failure is logged, and
+        the invocation's answer stands (metrics are not on its path in AWS either)."""
+        data = [d for doc in metrics.emf_documents(output) for d in metrics.emf_metric_data(doc)]
+        data += metrics.lambda_metric_data(
+            function.function_name, duration_ms=duration_ms, error=error, at=dt.datetime.now(dt.UTC)
+        )
+        try:
+            metrics.publish(self.cloudwatch(), data)
+        except Exception as failure:  # any: logged, never the invocation's
+            LOG.warning("metrics of %s not published: %r", function.function_name, failure)
 
     def _unpack(self, data: bytes) -> Path:
         """Unpack once per content; concurrent invocations (a Map) wait for the first."""
@@ -103,6 +143,7 @@ class HandlerRunner:
             "timeout": int(function.timeout or 3),
         }
         payload = event if isinstance(event, str) else json.dumps(event or {})
+        started = time.monotonic()
         completed = subprocess.run(  # - our own interpreter and script
             [
                 self.python,
@@ -120,13 +161,17 @@ class HandlerRunner:
             timeout=int(function.timeout or 3) + 60,
             check=False,
         )
+        duration_ms = (time.monotonic() - started) * 1000
         logs = completed.stderr[-4000:]
         marker = completed.stdout.rfind("__LAMBDA_RESULT__")
+        printed = completed.stdout[: max(marker, 0)] if marker >= 0 else completed.stdout
         if marker < 0:
+            self.publish_metrics(function, printed, duration_ms=duration_ms, error=True)
             error = {
                 "errorType": "Runtime.ExitError",
                 "errorMessage": f"exit {completed.returncode}: {logs[-1000:]}",
             }
             return json.dumps(error), True, logs
         outcome = json.loads(completed.stdout[marker + len("__LAMBDA_RESULT__") :])
+        self.publish_metrics(function, printed, duration_ms=duration_ms, error=not outcome["ok"])
         return json.dumps(outcome["result"]), not outcome["ok"], logs
