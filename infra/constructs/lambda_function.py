@@ -25,7 +25,7 @@ from infra.config import FunctionSettings
 from infra.constructs.artifact import Artifact
 from infra.constructs.grants import TRACE_SEND_ACTIONS, VPC_ENI_ACTIONS, Grant
 from infra.constructs.lambda_layer import ARCHITECTURE, RUNTIME, SharedLayer
-from infra.constructs.service_role import ServiceRole
+from infra.constructs.service_role import ServiceRole, ServiceRoleProps
 
 VPC_ACCESS = Grant.of("manage VPC network interfaces", VPC_ENI_ACTIONS, ["*"])
 TRACING = Grant.of("send traces", TRACE_SEND_ACTIONS, ["*"])
@@ -108,10 +108,12 @@ class PipelineFunction(Construct):
         self.role = ServiceRole(
             self,
             "role",
-            name=props.role_name,
-            service="lambda.amazonaws.com",
-            grants=grants,
-            description=f"Runs {props.name}",
+            props=ServiceRoleProps(
+                name=props.role_name,
+                service="lambda.amazonaws.com",
+                grants=grants,
+                description=f"Runs {props.name}",
+            ),
         )
         code = TerraformAsset(self, "package", path=str(props.package.path), type=AssetType.FILE)
         self.function = LambdaFunction(

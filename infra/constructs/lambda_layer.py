@@ -6,6 +6,8 @@ under a content-addressed key: a new layer version is published only when its co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktf_cdktf_provider_aws.s3_object import S3Object
@@ -17,26 +19,34 @@ RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
 
 
+@dataclass(frozen=True, kw_only=True)
+class SharedLayerProps:
+    name: str
+    package: Artifact
+    """libs/shared:layer, built by Pants."""
+    artifacts_bucket: str
+    """Where the zip is uploaded, under ``layers/<name>/<content sha256>.zip``."""
+
+
 class SharedLayer(Construct):
     layer: LambdaLayerVersion
 
-    def __init__(
-        self, scope: Construct, id: str, *, name: str, package: Artifact, artifacts_bucket: str
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: SharedLayerProps) -> None:
         super().__init__(scope, id)
+        package = props.package
         asset = TerraformAsset(self, "package", path=str(package.path), type=AssetType.FILE)
         upload = S3Object(
             self,
             "upload",
-            bucket=artifacts_bucket,
-            key=f"layers/{name}/{package.content_sha256}.zip",
+            bucket=props.artifacts_bucket,
+            key=f"layers/{props.name}/{package.content_sha256}.zip",
             source=asset.path,
             source_hash=package.content_sha256,
         )
         self.layer = LambdaLayerVersion(
             self,
             "layer",
-            layer_name=name,
+            layer_name=props.name,
             s3_bucket=upload.bucket,
             s3_key=upload.key,
             source_code_hash=package.source_code_hash,

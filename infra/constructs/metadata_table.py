@@ -34,7 +34,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 from constructs import Construct
 
 from infra.constructs.data_key import DataKey
-from infra.constructs.service_role import ServiceRole
+from infra.constructs.service_role import ServiceRole, ServiceRoleProps
 
 BACKUP_POLICY = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
 
@@ -109,11 +109,13 @@ class MetadataTable(Construct):
         role = ServiceRole(
             self,
             "backup-role",
-            name=names.role,
-            service="backup.amazonaws.com",
-            grants=[],
-            managed_policy_arns=[BACKUP_POLICY],
-            description="Backs up the pipeline metadata table (AWS Backup)",
+            props=ServiceRoleProps(
+                name=names.role,
+                service="backup.amazonaws.com",
+                grants=[],
+                managed_policy_arns=[BACKUP_POLICY],
+                description="Backs up the pipeline metadata table (AWS Backup)",
+            ),
         )
         BackupSelection(
             self,

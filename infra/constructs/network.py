@@ -22,7 +22,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from infra.constructs.grants import Grant
-from infra.constructs.service_role import ServiceRole
+from infra.constructs.service_role import ServiceRole, ServiceRoleProps
 from infra.naming import Naming
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
@@ -172,17 +172,19 @@ class PrivateNetwork(Construct):
         role = ServiceRole(
             self,
             "flow-logs-role",
-            name=naming.name("vpc-flow-logs-role", kind="iam-role"),
-            service="vpc-flow-logs.amazonaws.com",
-            description="Delivers VPC flow logs",
-            grants=[
-                Grant.of(
-                    "write flow logs",
-                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    [log_group.arn, f"{log_group.arn}:*"],
-                ),
-                Grant.of("find its log group", ["logs:DescribeLogGroups"], ["*"]),
-            ],
+            props=ServiceRoleProps(
+                name=naming.name("vpc-flow-logs-role", kind="iam-role"),
+                service="vpc-flow-logs.amazonaws.com",
+                description="Delivers VPC flow logs",
+                grants=[
+                    Grant.of(
+                        "write flow logs",
+                        ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        [log_group.arn, f"{log_group.arn}:*"],
+                    ),
+                    Grant.of("find its log group", ["logs:DescribeLogGroups"], ["*"]),
+                ],
+            ),
         )
         FlowLog(
             self,

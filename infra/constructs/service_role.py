@@ -17,6 +17,7 @@ stack of every environment.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cdktf import TerraformResource
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -27,41 +28,47 @@ from constructs import Construct
 from infra.constructs.grants import Grant, assume_role_policy, policy_document
 
 
+@dataclass(frozen=True, kw_only=True)
+class ServiceRoleProps:
+    name: str
+    service: str
+    """The principal that assumes it, e.g. ``lambda.amazonaws.com``."""
+    description: str
+    grants: Sequence[Grant]
+    """Its inline policy, one statement per grant."""
+    managed_policy_arns: Sequence[str] = ()
+    """AWS managed policies attached beside the grants (AWS Backup's)."""
+
+
 class ServiceRole(Construct):
     role: IamRole
     policies: tuple[TerraformResource, ...]
     """The role's inline policy and managed-policy attachments: what a consumer depends on."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        name: str,
-        service: str,
-        grants: Sequence[Grant],
-        description: str,
-        managed_policy_arns: Sequence[str] = (),
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, props: ServiceRoleProps) -> None:
         super().__init__(scope, id)
-        if not grants and not managed_policy_arns:
-            raise ValueError(f"role {name}: no grants and no managed policies, nothing to do")
+        if not props.grants and not props.managed_policy_arns:
+            raise ValueError(f"role {props.name}: no grants and no managed policies, nothing to do")
         self.role = IamRole(
             self,
             "role",
-            name=name,
-            description=description,
-            assume_role_policy=assume_role_policy(service),
+            name=props.name,
+            description=props.description,
+            assume_role_policy=assume_role_policy(props.service),
             force_detach_policies=True,
         )
         policies: list[TerraformResource] = []
-        if grants:
+        if props.grants:
             policies.append(
                 IamRolePolicy(
-                    self, "policy", name=name, role=self.role.id, policy=policy_document(grants)
+                    self,
+                    "policy",
+                    name=props.name,
+                    role=self.role.id,
+                    policy=policy_document(props.grants),
                 )
             )
-        for index, policy_arn in enumerate(managed_policy_arns):
+        for index, policy_arn in enumerate(props.managed_policy_arns):
             policies.append(
                 IamRolePolicyAttachment(
                     self, f"managed-{index}", role=self.role.name, policy_arn=policy_arn

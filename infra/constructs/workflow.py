@@ -1,4 +1,4 @@
-"""The pipeline's Step Functions workflow and the EventBridge rule that starts it.
+"""The pipeline's Step Functions workflow (what starts it: workflow_trigger.py).
 
     Ingest -> Accepted? -> TransformChunks (Map, bounded) -> Finalize -> ChainProven? -> Describe
                                 ^                                        | -> Publish -> Done
@@ -33,20 +33,12 @@ import json
 from dataclasses import dataclass, fields
 from typing import Any
 
-from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
-from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
-    CloudwatchEventTarget,
-    CloudwatchEventTargetDeadLetterConfig,
-    CloudwatchEventTargetRetryPolicy,
-)
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.sfn_state_machine import (
     SfnStateMachine,
     SfnStateMachineLoggingConfiguration,
     SfnStateMachineTracingConfiguration,
 )
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from infra.constructs.asl import (
@@ -68,8 +60,7 @@ from infra.constructs.grants import (
 )
 from infra.constructs.lambda_function import PipelineFunction
 from infra.constructs.references import TopicRef
-from infra.constructs.service_role import ServiceRole
-from infra.naming import Naming
+from infra.constructs.service_role import ServiceRole, ServiceRoleProps
 
 LAMBDA_RETRY = Retry(
     errors=LAMBDA_TRANSIENT_ERRORS,
@@ -98,7 +89,7 @@ PUBLISH_TIMEOUT_S = 60
 # The largest file ingest accepts; it is set on the ingest function (MAX_FILE_BYTES), so the
 # bound below and what ingest enforces are one number (docs/data-contract.md, "Size").
 MAX_FILE_BYTES = 100 << 30
-# Finalize regroups a file's chunks at most once (ingest/finalize.py, MAX_REGROUPS = 1), so the
+# Finalize regroups a file's chunks at most once (finalize/run.py, MAX_REGROUPS = 1), so the
 # Map runs at most twice: TransformChunks, then Regroup -> TransformChunks.
 MAP_PASSES = 2
 # Step Functions service quotas, https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html:
@@ -295,56 +286,59 @@ def execution_timeout_s(
     return total
 
 
+@dataclass(frozen=True, kw_only=True)
+class WorkflowProps:
+    name: str
+    """The state machine's name (its log group is named after it)."""
+    role_name: str
+    functions: WorkflowFunctions
+    topic: TopicRef
+    """Where the outcome of each file is published."""
+    max_concurrency: int
+    """Chunks transformed at once (the Map state's MaxConcurrency)."""
+    chunk_bytes: int
+    """What ingest cuts files into (CHUNK_BYTES): bounds the chunks, so the time limit."""
+    log_retention_days: int
+    log_key_arn: str
+
+
 class PipelineWorkflow(Construct):
     state_machine: SfnStateMachine
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        naming: Naming,
-        functions: WorkflowFunctions,
-        topic: TopicRef,
-        raw_bucket_name: str,
-        max_concurrency: int,
-        chunk_bytes: int,
-        log_retention_days: int,
-        log_key_arn: str,
-    ) -> None:
-        """``chunk_bytes``: what ingest cuts files into (CHUNK_BYTES), for the time limit."""
+    def __init__(self, scope: Construct, id: str, *, props: WorkflowProps) -> None:
         super().__init__(scope, id)
-        name = naming.name("pipeline", kind="sfn")
         log_group = CloudwatchLogGroup(
             self,
             "logs",
-            name=f"/aws/vendedlogs/states/{name}",
-            retention_in_days=log_retention_days,
-            kms_key_id=log_key_arn,
+            name=f"/aws/vendedlogs/states/{props.name}",
+            retention_in_days=props.log_retention_days,
+            kms_key_id=props.log_key_arn,
         )
         role = ServiceRole(
             self,
             "role",
-            name=naming.name("pipeline-sfn-role", kind="iam-role"),
-            service="states.amazonaws.com",
-            description=f"Runs the {name} state machine",
-            grants=[
-                *(fn.grant_invoke() for fn in functions.all()),
-                topic.grant_publish(),
-                Grant.of("deliver execution logs", LOG_DELIVERY_ACTIONS, ["*"]),
-                Grant.of("send traces", [*TRACE_SEND_ACTIONS, *TRACE_SAMPLING_ACTIONS], ["*"]),
-            ],
+            props=ServiceRoleProps(
+                name=props.role_name,
+                service="states.amazonaws.com",
+                description=f"Runs the {props.name} state machine",
+                grants=[
+                    *(fn.grant_invoke() for fn in props.functions.all()),
+                    props.topic.grant_publish(),
+                    Grant.of("deliver execution logs", LOG_DELIVERY_ACTIONS, ["*"]),
+                    Grant.of("send traces", [*TRACE_SEND_ACTIONS, *TRACE_SAMPLING_ACTIONS], ["*"]),
+                ],
+            ),
         )
         definition = build_definition(
-            functions,
-            topic_arn=topic.arn,
-            max_concurrency=max_concurrency,
-            max_chunks=chunk_count_bound(chunk_bytes),
+            props.functions,
+            topic_arn=props.topic.arn,
+            max_concurrency=props.max_concurrency,
+            max_chunks=chunk_count_bound(props.chunk_bytes),
         )
         self.state_machine = SfnStateMachine(
             self,
             "state-machine",
-            name=name,
+            name=props.name,
             role_arn=role.arn,
             definition=json.dumps(definition.render()),
             logging_configuration=SfnStateMachineLoggingConfiguration(
@@ -354,73 +348,6 @@ class PipelineWorkflow(Construct):
             # CreateStateMachine checks log delivery with the role's permissions at once
             # (infra/constructs/service_role.py).
             depends_on=list(role.policies),
-        )
-        self._trigger(naming, raw_bucket_name)
-
-    def _trigger(self, naming: Naming, raw_bucket_name: str) -> None:
-        """New objects under raw/ in the raw bucket start an execution; undeliverable events
-        go to a dead-letter queue instead of vanishing."""
-        rule = CloudwatchEventRule(
-            self,
-            "on-raw-object",
-            name=naming.name("raw-object-created", kind="event-rule"),
-            description="A new raw transaction file",
-            event_pattern=json.dumps(
-                {
-                    "source": ["aws.s3"],
-                    "detail-type": ["Object Created"],
-                    "detail": {
-                        "bucket": {"name": [raw_bucket_name]},
-                        "object": {"key": [{"prefix": "raw/"}]},
-                    },
-                }
-            ),
-        )
-        dlq = SqsQueue(
-            self,
-            "trigger-dlq",
-            name=naming.name("trigger-dlq", kind="sqs"),
-            message_retention_seconds=1_209_600,
-            sqs_managed_sse_enabled=True,
-        )
-        SqsQueuePolicy(
-            self,
-            "trigger-dlq-policy",
-            queue_url=dlq.url,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sqs:SendMessage",
-                            "Resource": dlq.arn,
-                            "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
-                        }
-                    ],
-                }
-            ),
-        )
-        events_role = ServiceRole(
-            self,
-            "events-role",
-            name=naming.name("pipeline-events-role", kind="iam-role"),
-            service="events.amazonaws.com",
-            description="Lets EventBridge start pipeline executions",
-            grants=[Grant.of("start executions", ["states:StartExecution"], [self.arn])],
-        )
-        CloudwatchEventTarget(
-            self,
-            "start-execution",
-            rule=rule.name,
-            arn=self.arn,
-            role_arn=events_role.arn,
-            dead_letter_config=CloudwatchEventTargetDeadLetterConfig(arn=dlq.arn),
-            retry_policy=CloudwatchEventTargetRetryPolicy(
-                maximum_event_age_in_seconds=86_400, maximum_retry_attempts=185
-            ),
-            depends_on=list(events_role.policies),  # infra/constructs/service_role.py
         )
 
     @property

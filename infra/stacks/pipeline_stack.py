@@ -4,6 +4,7 @@ code change redeploys; it reads the network and data stacks' values from Paramet
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs.artifact import Artifact
+from infra.constructs.grants import Grant
 from infra.constructs.lambda_function import FunctionProps, PipelineFunction, Placement
-from infra.constructs.lambda_layer import SharedLayer
+from infra.constructs.lambda_layer import SharedLayer, SharedLayerProps
 from infra.constructs.references import BucketRef, KeyRef, TableRef, TopicRef
 from infra.constructs.ssm_exports import (
     ExportedValues,
@@ -21,7 +23,13 @@ from infra.constructs.ssm_exports import (
     ImportedValues,
     ImportedValuesProps,
 )
-from infra.constructs.workflow import MAX_FILE_BYTES, PipelineWorkflow, WorkflowFunctions
+from infra.constructs.workflow import (
+    MAX_FILE_BYTES,
+    PipelineWorkflow,
+    WorkflowFunctions,
+    WorkflowProps,
+)
+from infra.constructs.workflow_trigger import WorkflowTrigger, WorkflowTriggerProps
 from infra.exports import DataExport, NetworkExport, PipelineExport, Stack
 from infra.naming import DATA_BUCKET_ROLES
 from infra.stacks.base import EnvironmentStack
@@ -113,12 +121,20 @@ class PipelineStack(EnvironmentStack):
         layer = SharedLayer(
             self,
             "layer",
-            name=naming.name("pipeline-shared", kind="lambda"),
-            package=packages.layer,
-            artifacts_bucket=data.get(DataExport.ARTIFACTS_BUCKET_NAME),
+            props=SharedLayerProps(
+                name=naming.name("pipeline-shared", kind="lambda"),
+                package=packages.layer,
+                artifacts_bucket=data.get(DataExport.ARTIFACTS_BUCKET_NAME),
+            ),
         )
 
-        def function(service: str, handler: str, package: Artifact, environment: dict[str, str], grants: list) -> PipelineFunction:  # type: ignore[type-arg]
+        def function(
+            service: str,
+            handler: str,
+            package: Artifact,
+            environment: Mapping[str, str],
+            grants: Sequence[Grant],
+        ) -> PipelineFunction:
             return PipelineFunction(
                 self,
                 service,
@@ -227,14 +243,27 @@ class PipelineStack(EnvironmentStack):
         workflow = PipelineWorkflow(
             self,
             "workflow",
-            naming=naming,
-            functions=functions,
-            topic=topic,
-            raw_bucket_name=raw.name,
-            max_concurrency=config.map_max_concurrency,
-            chunk_bytes=config.chunk_mb << 20,
-            log_retention_days=config.log_retention_days,
-            log_key_arn=key.arn,
+            props=WorkflowProps(
+                name=naming.name("pipeline", kind="sfn"),
+                role_name=naming.name("pipeline-sfn-role", kind="iam-role"),
+                functions=functions,
+                topic=topic,
+                max_concurrency=config.map_max_concurrency,
+                chunk_bytes=config.chunk_mb << 20,
+                log_retention_days=config.log_retention_days,
+                log_key_arn=key.arn,
+            ),
+        )
+        WorkflowTrigger(
+            workflow,
+            "trigger",
+            props=WorkflowTriggerProps(
+                rule_name=naming.name("raw-object-created", kind="event-rule"),
+                dead_letter_queue_name=naming.trigger_dead_letter_queue,
+                role_name=naming.name("pipeline-events-role", kind="iam-role"),
+                raw_bucket_name=raw.name,
+                state_machine_arn=workflow.arn,
+            ),
         )
         ExportedValues(
             self,

@@ -1,6 +1,6 @@
 """Rates in alarms and on the dashboard use the metric math form CloudWatch documents for a
 division that may have nothing to divide by, ``IF(d > 0, 100 * n / d, 0)`` (issue 11, #12;
-infra/stacks/observability_stack.py cites the page), not ``MAX([d, 1])``."""
+infra/constructs/pipeline_metrics.py cites the page), not ``MAX([d, 1])``."""
 
 from __future__ import annotations
 
