@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.constructs.grants import LOG_DELIVERY_ACTIONS
+from tooling.emulator.middleware import AnsweredStatus, App, Environ, StartResponse
 
 CALLS_FILE = "calls.jsonl"
 ROLE_KEY_PREFIX = "LOCALROLE"
@@ -45,9 +46,6 @@ STATE_MACHINE_KEY = "ak"  # moto's Step Functions task clients
 STATE_MACHINE = "<state machine>"
 DEFAULT_ACCOUNT = "123456789012"
 
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
-App = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _CREDENTIAL = re.compile(
     r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/"
@@ -109,16 +107,11 @@ class CallRecorder:
             "copy_source": environ.get("HTTP_X_AMZ_COPY_SOURCE", ""),
             "params": _resource_params(environ, credential["service"]),
         }
-        status: list[str] = []
-
-        def recording(line: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
-            status.append(line.split(" ", 1)[0])
-            return start_response(line, headers, *exc_info)
-
+        answered = AnsweredStatus(start_response)
         try:
-            return self.app(environ, recording)
+            return self.app(environ, answered)
         finally:
-            record["status"] = int(status[0]) if status else 0
+            record["status"] = answered.code
             with self._lock, self.path.open("a") as out:
                 out.write(json.dumps(record, sort_keys=True) + "\n")
 

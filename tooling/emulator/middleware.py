@@ -39,21 +39,29 @@ class CallLog:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         started = time.monotonic()
-        status: list[str] = []
-
-        def recording(line: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
-            status.append(line.split(" ", 1)[0])
-            return start_response(line, headers, *exc_info)
-
+        answered = AnsweredStatus(start_response)
         try:
-            return self.app(environ, recording)
+            return self.app(environ, answered)
         finally:
             self.logger.info(
                 '"%s" %s %.3fs',
                 describe(environ),
-                status[0] if status else "-",
+                answered.code or "-",
                 time.monotonic() - started,
             )
+
+
+class AnsweredStatus:
+    """A ``start_response`` that remembers the status code the application answered with
+    (0 until it answers), for the layers that log or record each call."""
+
+    def __init__(self, start_response: StartResponse) -> None:
+        self._start_response = start_response
+        self.code = 0
+
+    def __call__(self, line: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        self.code = int(line.split(" ", 1)[0])
+        return self._start_response(line, headers, *exc_info)
 
 
 def describe(environ: Environ) -> str:
