@@ -35,9 +35,9 @@ from tooling.deploy.credentials import (
 from tooling.deploy.environment import Outcome, run_environment
 from tooling.deploy.orchestrator import DeployFailed, StackResult
 from tooling.deploy.packaging import build_packages
+from tooling.deploy.sample_day import SampleDayReport
 from tooling.deploy.terraform import TerraformError
 from tooling.emulator import server as emulator
-from tooling.emulator.sample_day import SampleDayReport
 
 console = Console(stderr=True)
 

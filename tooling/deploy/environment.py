@@ -21,8 +21,8 @@ from tooling.deploy.orchestrator import (
 )
 from tooling.deploy.packaging import layer_zip
 from tooling.deploy.record import DeployRecord, FileRecord, S3Record
+from tooling.deploy.sample_day import SampleDayReport, run_sample_day
 from tooling.deploy.terraform import Terraform
-from tooling.emulator.sample_day import SampleDayReport, run_sample_day
 
 
 @dataclass

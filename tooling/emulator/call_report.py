@@ -6,7 +6,7 @@ Attribution. The handler runner gives each function its role's own access key
 Functions calls its tasks' services with the fixed key ``ak``
 (moto/stepfunctions/parser/asl/utils/boto_client.py), which stands for the state machine's
 role; the sample day starts each execution with the event rule target's role, as EventBridge
-does (sample_day.py). ``CallRecorder`` (a WSGI layer of the emulator) writes one JSON line per such call to
+does (tooling/deploy/sample_day.py). ``CallRecorder`` (a WSGI layer of the emulator) writes one JSON line per such call to
 ``<state dir>/CALLS_FILE``: who, service, method, path, query, target and the request members
 that name a resource. Calls with any other key (Terraform, the operator tools, the tests) are
 not recorded.

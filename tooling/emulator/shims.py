@@ -10,7 +10,7 @@ fails once moto supports the call itself: then delete the shim.
   condition says, so our TLS-only policy (Deny when ``aws:SecureTransport`` is false) denies
   every request. Drop the statements whose ``Bool`` conditions do not hold, with the loopback
   emulator counted as secure transport; everything else is moto's own evaluation.
-- ``eventbridge_to_sfn`` (in sample_day.py, not a patch): moto's EventBridge cannot start a
+- ``eventbridge_to_sfn`` (in tooling/deploy/sample_day.py, not a patch): moto's EventBridge cannot start a
   Step Functions execution; the sample day starts each one with the event EventBridge sends.
 - ``lambda_runs_real_handlers``: moto cannot run Lambda code without Docker; run the function's
   real handler from its deployed package and layers, in a subprocess (handler_runner).
