@@ -23,7 +23,7 @@ console = Console(stderr=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bootstrap", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="bootstrap", description=__doc__.split("\n\n")[0])
     add_environment_arguments(parser, packages=False)
     return parser.parse_args(argv)
 

@@ -43,7 +43,7 @@ console = Console(stderr=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="deploy", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="deploy", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("deploy", "plan", "destroy"))
     add_environment_arguments(parser)
     parser.add_argument(

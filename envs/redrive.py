@@ -39,7 +39,7 @@ SETTLED = ("SUCCEEDED", "duplicate")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="redrive", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="redrive", description=__doc__.split("\n\n")[0])
     add_environment_arguments(parser, packages=False)
     parser.add_argument("keys", nargs="*", help="raw object keys to process again")
     parser.add_argument(

@@ -28,7 +28,7 @@ SHOWN_PROBLEMS = 20
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="status", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="status", description=__doc__.split("\n\n")[0])
     add_environment_arguments(parser, packages=False)
     parser.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
     parser.add_argument(

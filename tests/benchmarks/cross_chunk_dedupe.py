@@ -61,7 +61,7 @@ class Sampler(threading.Thread):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument("--work", type=Path, default=Path("/tmp/pipeline-bench/cross-chunk"))

@@ -8,6 +8,7 @@ Memory is sampled from /proc every 20 ms and summed over the process and its des
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ENVIRONMENTS = ("local", "dev", "staging", "prod")
+from infra.naming import ENVIRONMENTS
+
 CHILD = """
 import sys, time
 started = time.perf_counter()
@@ -56,10 +58,15 @@ def tree_rss_mb(root: int) -> float:
     return total / 1024
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "environments", nargs="*", default=list(ENVIRONMENTS), help="default: every environment"
+    )
+    args = parser.parse_args(argv)
     print(f"{'environment':<12}{'import s':>10}{'synth s':>10}{'wall s':>9}{'peak tree MB':>14}")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    for name in ENVIRONMENTS:
+    for name in args.environments:
         with tempfile.TemporaryDirectory() as work:
             started = time.perf_counter()
             process = subprocess.Popen(

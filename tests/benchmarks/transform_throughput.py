@@ -342,7 +342,7 @@ def child(mode: str, path: Path, out: Path, limit: int, chunk_mb: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--naive-mb", type=int, default=200)
     parser.add_argument(
