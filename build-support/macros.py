@@ -23,7 +23,8 @@ def pipeline_environment(env):
         resolve="infra",
         dependencies=["tooling/cost:tables"],
     )
-    for command in ("redrive", "status", "bootstrap"):  # operator tools (docs/operations.md)
+    # operator tools (docs/operations.md)
+    for command in ("redrive", "status", "bootstrap", "dashboard"):
         pex_binary(
             name=command,
             entry_point=f"envs.{command}",
