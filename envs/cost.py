@@ -17,6 +17,7 @@ import datetime
 import json
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,7 @@ def headline(report: dict[str, Any]) -> list[str]:
 
 
 def _table(
-    header: tuple[str, ...], rows: list[tuple[str, ...]], *, text: tuple[int, ...] = (0,)
+    header: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, text: tuple[int, ...] = (0,)
 ) -> list[str]:
     """A Markdown table: the ``text`` columns left-aligned, the figures right-aligned."""
     align = ["---" if i in text else "---:" for i in range(len(header))]

@@ -164,6 +164,40 @@ def _archive_classes(source: str, section: _Section) -> dict[str, str]:
     return classes
 
 
+def _expiry_days(
+    source: str, section: _Section, glacier_after_days: int, archive: dict[str, str]
+) -> dict[str, int]:
+    """storage.expire_after_days: per bucket role, the age at which current objects are
+    deleted (an S3 lifecycle expiration); a role not listed keeps its objects."""
+    days: dict[str, int] = {}
+    for role in section.names():
+        if role not in CREATED_BUCKET_ROLES:
+            raise ConfigError(
+                f"{source}: storage.expire_after_days.{role}: not a bucket role "
+                f"({', '.join(CREATED_BUCKET_ROLES)})"
+            )
+        if role == "artifacts":
+            raise ConfigError(
+                f"{source}: storage.expire_after_days.{role}: {INSTANT_ROLES[role]}: "
+                "its deployment packages must not expire"
+            )
+        if role == "query-results":
+            raise ConfigError(
+                f"{source}: storage.expire_after_days.{role}: query results always expire: "
+                "set query.results_expire_days"
+            )
+        value = section.integer(role, minimum=1, maximum=36500)
+        if archive.get(role, "STANDARD") != "STANDARD" and value <= glacier_after_days:
+            raise ConfigError(
+                f"{source}: storage.expire_after_days.{role}: must be more than "
+                f"storage.glacier_after_days ({glacier_after_days}), when objects move to "
+                f"{archive.get(role)} (got {value})"
+            )
+        days[role] = value
+    section.done()
+    return days
+
+
 @dataclass(frozen=True, kw_only=True)
 class FunctionSettings:
     memory_mb: int
@@ -203,6 +237,8 @@ class EnvironmentConfig:
     state_dir: str = "terraform-state"  # where local state files go (set by the synth entrypoint)
     aws_endpoint: str | None = None  # the local emulator, set by the local deploy only
     protected: bool = False  # deploy and destroy ask for confirmation (prod always)
+    # bucket role -> days after which current objects expire; a role not listed keeps them
+    expire_after_days: dict[str, int] = field(default_factory=dict)
     naming: Naming = field(init=False)
 
     def __post_init__(self) -> None:
@@ -331,6 +367,7 @@ def load_config(
     noncurrent = storage.integer("noncurrent_expire_days", 30, minimum=1, maximum=3650)
     multipart = storage.integer("abort_multipart_days", 7, minimum=1, maximum=365)
     log_retention = storage.integer("log_retention_days", 30, minimum=1, maximum=3653)
+    expire = _expiry_days(source, storage.section("expire_after_days"), glacier, archive)
     existing_section = storage.section("existing_buckets")
     existing = {}
     for role in existing_section.names():
@@ -434,4 +471,5 @@ def load_config(
         state_bucket=state_bucket,
         aws_endpoint=aws_endpoint,
         protected=protected,
+        expire_after_days=expire,
     )

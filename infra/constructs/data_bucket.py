@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
     S3BucketLifecycleConfigurationRuleTransition,
@@ -53,6 +54,9 @@ class Lifecycle:
     abort_multipart_days: int
     # Where current objects go after glacier_after_days; STANDARD: they stay (no transition).
     storage_class: str = "GLACIER"
+    # Current objects are deleted this many days after creation (a noncurrent version then
+    # expires after noncurrent_expire_days); None: kept (config: storage.expire_after_days).
+    expire_after_days: int | None = None
 
     @property
     def rule_id(self) -> str:
@@ -68,6 +72,17 @@ class Lifecycle:
                 days=self.glacier_after_days, storage_class=self.storage_class
             )
         ]
+
+    def expiration(self) -> dict[str, list[S3BucketLifecycleConfigurationRuleExpiration]]:
+        """The rule's expiration argument: none at all unless configured (an unconfigured
+        bucket synthesizes exactly as before)."""
+        if self.expire_after_days is None:
+            return {}
+        return {
+            "expiration": [
+                S3BucketLifecycleConfigurationRuleExpiration(days=self.expire_after_days)
+            ]
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,6 +162,7 @@ class DataBucket(Construct):
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                     transition=props.lifecycle.transitions(),
+                    **props.lifecycle.expiration(),
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                             noncurrent_days=props.lifecycle.noncurrent_expire_days

@@ -182,12 +182,23 @@ def test_production_profile_cuts_cost_by_far_more_than_30_percent(prod: Synthesi
     report = summarize(model.price_stacks(prod.stacks), baseline_items(model, load_baseline()))
     assert report["reduction_pct"] >= 30
     assert report["monthly_usd"] > 0 and report["baseline_monthly_usd"] > report["monthly_usd"]
-    assert set(report["by_tag"]["CostCenter"]) == {"fin-data-platform"}
+    # every tag table sums to the total; the dashboard (CloudWatch dashboards take no tags,
+    # $3.00 in the price table) is the one line without them
+    assert report["by_tag"]["CostCenter"] == {
+        "fin-data-platform": pytest.approx(report["monthly_usd"] - 3.00, abs=0.01),
+        "(no tag)": 3.00,
+    }
+    for values in report["by_tag"].values():
+        assert sum(values.values()) == pytest.approx(report["monthly_usd"], abs=0.05)
+    assert "Name" not in report["by_tag"]
+    assert [row["resource"].split(".")[0] for row in report["untagged"]] == [
+        "observability: aws_cloudwatch_dashboard"
+    ]
     assert sum(report["by_stack"].values()) == pytest.approx(report["monthly_usd"], abs=0.05)
 
 
 def _profile(tmp_path: Path, old: str, new: str) -> Path:
-    source = Path(__file__).resolve().parents[1] / "cost" / "profiles.toml"
+    source = Path(__file__).resolve().parents[2] / "tooling" / "cost" / "profiles.toml"
     text = source.read_text()
     assert old in text
     path = tmp_path / "profiles.toml"

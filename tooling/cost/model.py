@@ -6,6 +6,7 @@ other type is an error, so a new resource can never be silently left out of the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -47,7 +48,19 @@ FREE = {
     "aws_sns_topic_subscription": "deliveries are priced with the topic",
     "aws_backup_vault": "recovery points are priced with the backup plan",
     "aws_backup_selection": "priced with the backup plan",
+    "aws_glue_catalog_table": "a Data Catalog object: counted with its database (the first million are free)",
 }
+
+# Resource types AWS cannot tag: their cost carries no cost-allocation tag in a bill either.
+UNTAGGABLE = {
+    "aws_cloudwatch_dashboard": "CloudWatch dashboards take no tags (only alarms and Contributor Insights rules do)",
+}
+# Tags that name a resource rather than allocate its cost: no table of their own.
+NOT_ALLOCATION_TAGS = {"Name"}
+UNTAGGED = "(no tag)"
+# The Glue Data Catalog stores this many objects (databases, tables, partitions) a month free.
+# https://aws.amazon.com/glue/pricing/
+GLUE_FREE_OBJECTS = 1_000_000
 
 
 class CostError(ValueError):
@@ -91,6 +104,17 @@ class Resource:
                 yield body
 
 
+# The bucket roles that grow with the data (by the construct id data/<role>/bucket; a role
+# need not exist yet). Other buckets (artifacts: deployment packages) keep a fixed size.
+GROWING_ROLES = ("raw", "processed", "quarantine", "query-results")
+
+
+def data_shares(usage: Usage) -> dict[str, float]:
+    """Each growing bucket's GB a month per raw GB a month."""
+    shares = (1.0, usage.parquet_ratio, usage.quarantine_ratio, usage.query_results_ratio)
+    return dict(zip(GROWING_ROLES, shares, strict=True))
+
+
 class CostModel:
     def __init__(self, prices: PriceTable, usage: Usage, *, chunk_mb: float) -> None:
         self.prices, self.usage, self.chunk_mb = prices, usage, chunk_mb
@@ -129,6 +153,14 @@ class CostModel:
             return self.prices[key]
         except PricingError as error:
             raise CostError(str(error)) from None
+
+    def at_month(self, month: float) -> CostModel:
+        """The same environment after ``month`` months of data (history_months = month)."""
+        return CostModel(
+            self.prices,
+            dataclasses.replace(self.usage, history_months=month),
+            chunk_mb=self.chunk_mb,
+        )
 
     @property
     def files(self) -> float:
@@ -190,23 +222,27 @@ class CostModel:
 
     def bucket_cost(self, resource: Resource) -> list[tuple[str, str, float]]:
         u = self.usage
-        share = {"raw": 1.0, "processed": u.parquet_ratio, "quarantine": u.quarantine_ratio}.get(
-            resource.role
-        )
+        share = data_shares(u).get(resource.role)
         if share is None:  # artifacts: packages only
             return [("S3", "artifacts: deployment packages", 1.0 * self.p("s3_standard_gb_month"))]
         monthly_gb = u.gb_per_month * share
-        stored_gb = monthly_gb * u.history_months
-        archive = _archive(resource)
-        months_standard = (
-            u.history_months if archive is None else min(u.history_months, archive[1] / 30)
+        expire_days = _expiry(resource)
+        kept_months = (
+            u.history_months if expire_days is None else min(u.history_months, expire_days / 30)
         )
+        stored_gb = monthly_gb * kept_months
+        archive = _archive(resource)
+        months_standard = kept_months if archive is None else min(kept_months, archive[1] / 30)
         standard_gb = monthly_gb * months_standard
-        objects_per_month = self.files if resource.role == "raw" else self.chunks
+        objects_per_month = {
+            "raw": self.files,
+            "query-results": u.athena_queries_per_month,
+        }.get(resource.role, self.chunks)
+        expiry = "" if expire_days is None else f", expiring after {expire_days:.0f} days"
         items = [
             (
                 "S3",
-                f"{resource.role}: {standard_gb:,.0f} GB Standard",
+                f"{resource.role}: {standard_gb:,.0f} GB Standard{expiry}",
                 standard_gb * self.p("s3_standard_gb_month"),
             ),
             (
@@ -278,6 +314,56 @@ def _archive(bucket: Resource) -> tuple[str, float] | None:
                     )
                 return storage_class, float(transition["days"])
     return None
+
+
+def _expiry(bucket: Resource) -> float | None:
+    """Days after which the bucket's lifecycle expires current objects, or None (kept)."""
+    for lifecycle in bucket.references("aws_s3_bucket_lifecycle_configuration"):
+        for rule in lifecycle.get("rule", []):
+            for expiration in rule.get("expiration", []) or []:
+                if expiration.get("days") is not None:
+                    return float(expiration["days"])
+    return None
+
+
+def retention(stacks: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    """Per bucket role that grows with the data, the days after which its lifecycle expires
+    current objects (None: kept for ever, so the bucket grows every month)."""
+    buckets = [
+        Resource(stack, "aws_s3_bucket", name, body, document)
+        for stack, document in stacks.items()
+        for name, body in document.get("resource", {}).get("aws_s3_bucket", {}).items()
+    ]
+    return {bucket.role: _expiry(bucket) for bucket in buckets if bucket.role in GROWING_ROLES}
+
+
+def _catalog(model: CostModel, r: Resource) -> list[tuple[str, str, float]]:
+    """A Glue database: the stack's catalog objects (itself and its tables; partition
+    projection stores no partitions) and the requests Athena makes against it."""
+    resources = r.document.get("resource", {})
+    databases = max(1, len(resources.get("aws_glue_catalog_database", {})))
+    objects = len(resources.get("aws_glue_catalog_database", {})) + len(
+        resources.get("aws_glue_catalog_table", {})
+    )
+    requests = model.usage.athena_queries_per_month * model.usage.glue_requests_per_query
+    return [
+        (
+            "Glue",
+            f"Data Catalog: {objects} objects (the first {GLUE_FREE_OBJECTS:,} free)",
+            max(0, objects - GLUE_FREE_OBJECTS) / databases * model.p("glue_catalog_object_month"),
+        ),
+        (
+            "Glue",
+            f"Data Catalog: {requests / databases:,.0f} requests",
+            requests / databases * model.p("glue_catalog_request"),
+        ),
+    ]
+
+
+def _workgroup(model: CostModel, r: Resource) -> list[tuple[str, str, float]]:
+    workgroups = max(1, len(r.document.get("resource", {}).get("aws_athena_workgroup", {})))
+    tb = model.usage.athena_tb_scanned_per_month / workgroups
+    return [("Athena", f"{tb:,.2f} TB scanned", tb * model.p("athena_tb_scanned"))]
 
 
 def _table(model: CostModel, r: Resource) -> list[tuple[str, str, float]]:
@@ -428,6 +514,8 @@ PRICERS: dict[str, Callable[[CostModel, Resource], list[tuple[str, str, float]]]
     "aws_sqs_queue": lambda m, r: [("SQS", f"dead-letter queue {r.body.get('name')} (idle)", 0.0)],
     "aws_flow_log": lambda m, r: [("CloudWatch Logs", "flow log delivery (in its log group)", 0.0)],
     "aws_vpc_endpoint": _endpoint,
+    "aws_glue_catalog_database": _catalog,
+    "aws_athena_workgroup": _workgroup,
     "aws_nat_gateway": lambda m, r: [
         (
             "VPC",
@@ -515,7 +603,44 @@ def baseline_items(model: CostModel, legacy: Baseline) -> list[LineItem]:
     ]
 
 
-def summarize(items: list[LineItem], baseline: list[LineItem]) -> dict[str, Any]:
+def _tag_tables(items: list[LineItem]) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
+    """Per cost-allocation tag, USD by value, with what carries no such tag as its own row
+    (UNTAGGED), so each table sums to the total; $0 rows are left out. And the line items
+    without tags, with why."""
+    keys = sorted({k for i in items for k in i.tags} - NOT_ALLOCATION_TAGS)
+    tables: dict[str, dict[str, float]] = {}
+    for key in keys:
+        totals: dict[str, float] = defaultdict(float)
+        for item in items:
+            totals[item.tags.get(key, UNTAGGED)] += item.monthly_usd
+        tables[key] = {
+            value: round(usd, 2)
+            for value, usd in sorted(totals.items(), key=lambda kv: -kv[1])
+            if round(usd, 2) != 0
+        }
+    untagged: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if set(item.tags) & set(keys):
+            continue
+        resource_type = item.address.split(".", 1)[0]
+        row = untagged.setdefault(
+            item.address,
+            {
+                "resource": f"{item.stack}: {item.address}",
+                "service": item.service,
+                "monthly_usd": 0.0,
+                "why": UNTAGGABLE.get(
+                    resource_type, "not tagged: a gap in the FinOps tagging (infra/aspects)"
+                ),
+            },
+        )
+        row["monthly_usd"] = round(row["monthly_usd"] + item.monthly_usd, 2)
+    return tables, list(untagged.values())
+
+
+def summarize(
+    items: list[LineItem], baseline: list[LineItem], *, raw_gb_per_month: float | None = None
+) -> dict[str, Any]:
     def by(key: Callable[[LineItem], str], rows: list[LineItem]) -> dict[str, float]:
         totals: dict[str, float] = defaultdict(float)
         for row in rows:
@@ -523,21 +648,25 @@ def summarize(items: list[LineItem], baseline: list[LineItem]) -> dict[str, Any]
         return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
 
     after, before = sum(i.monthly_usd for i in items), sum(i.monthly_usd for i in baseline)
-    by_tag: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for item in items:
-        for tag, value in (item.tags or {"untagged": "untagged"}).items():
-            by_tag[tag][value] += item.monthly_usd
+    by_tag, untagged = _tag_tables(items)
+    unit = (
+        {}
+        if not raw_gb_per_month
+        else {
+            "usd_per_raw_gb": round(after / raw_gb_per_month, 4),
+            "baseline_usd_per_raw_gb": round(before / raw_gb_per_month, 4),
+        }
+    )
     return {
         "monthly_usd": round(after, 2),
         "baseline_monthly_usd": round(before, 2),
         "reduction_pct": round(100 * (before - after) / before, 1) if before else 0.0,
+        **unit,
         "by_service": by(lambda i: i.service, items),
         "baseline_by_service": by(lambda i: i.service, baseline),
         "by_stack": by(lambda i: i.stack, items),
-        "by_tag": {
-            tag: {v: round(usd, 2) for v, usd in values.items()}
-            for tag, values in sorted(by_tag.items())
-        },
+        "by_tag": by_tag,
+        "untagged": untagged,
         "line_items": [
             {
                 "stack": i.stack,
@@ -557,3 +686,34 @@ def summarize(items: list[LineItem], baseline: list[LineItem]) -> dict[str, Any]
             for i in baseline
         ],
     }
+
+
+def project(
+    model: CostModel,
+    stacks: dict[str, dict[str, Any]],
+    legacy: Baseline | None,
+    months: int = 36,
+) -> list[dict[str, Any]]:
+    """The monthly bill in each of the first ``months`` months: data accumulates month by
+    month (lifecycle transitions and expirations as the stacks configure them), everything
+    else at the profile's rates. The legacy baseline alongside, when it is modelled."""
+    rows: list[dict[str, Any]] = []
+    cumulative = 0.0
+    for month in range(1, months + 1):
+        at = model.at_month(month)
+        items = at.price_stacks(stacks)
+        usd = sum(i.monthly_usd for i in items)
+        cumulative += usd
+        storage = sum(i.monthly_usd for i in items if i.service == "S3")
+        row: dict[str, Any] = {
+            "month": month,
+            "monthly_usd": round(usd, 2),
+            "s3_usd": round(storage, 2),
+            "cumulative_usd": round(cumulative, 2),
+        }
+        if legacy is not None:
+            row["baseline_monthly_usd"] = round(
+                sum(i.monthly_usd for i in baseline_items(at, legacy)), 2
+            )
+        rows.append(row)
+    return rows

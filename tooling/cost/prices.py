@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib.resources
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 PRICE_FILE = Path(__file__).with_name("prices-us-east-2.toml")
+# Older than this, the report warns: AWS changes list prices a few times a year.
+MAX_AGE_DAYS = 90
+HEADER = """\
+# AWS list prices for {region}, on-demand, without free tiers or discounts.
+# Taken from the AWS pricing pages (or the Price List API) named in each `source` as of
+# `as_of`; refresh them with `envs/<env>:cost -- --refresh-prices` (docs/cost-optimization.md).
+"""
 
 
 def _read(path: Path) -> str:
@@ -57,3 +65,34 @@ class PriceTable:
             raise PricingError(
                 f"no price {key!r} in the price table: add it with its source"
             ) from None
+
+    def age_warning(self, today: datetime.date) -> str | None:
+        """A warning when the table is older than MAX_AGE_DAYS, else None."""
+        age = (today - datetime.date.fromisoformat(self.as_of)).days
+        if age <= MAX_AGE_DAYS:
+            return None
+        return (
+            f"the price table is {age} days old (as of {self.as_of}, more than {MAX_AGE_DAYS}): "
+            "re-check it, or refresh it with --refresh-prices"
+        )
+
+    def toml(self) -> str:
+        """The table in the file's own format (what ``load`` reads)."""
+
+        def quoted(text: str) -> str:
+            return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+        lines = [
+            HEADER.format(region=self.region).rstrip("\n"),
+            f"as_of = {quoted(self.as_of)}",
+            f"region = {quoted(self.region)}",
+            'currency = "USD"',
+            "",
+        ]
+        for key in self.usd:
+            lines += [
+                f"[prices.{key}]",
+                f"usd = {self.usd[key]!r}",
+                f"source = {quoted(self.sources[key])}",
+            ]
+        return "\n".join(lines) + "\n"

@@ -62,6 +62,12 @@ class Usage:
     # Read back from the processed bucket's archive class (retrieval fees). The profile must
     # give it (load_usage); the default serves only hand-built profiles in tests.
     archived_parquet_read_gb_per_month: float = 0.0
+    # Athena over the Glue Data Catalog (the query workgroup and its results bucket); the
+    # profile must give them too.
+    athena_tb_scanned_per_month: float = 0.0
+    athena_queries_per_month: float = 0.0
+    glue_requests_per_query: float = 0.0
+    query_results_ratio: float = 0.0  # query results written a month / raw GB a month
 
     @property
     def gb_per_month(self) -> float:
@@ -73,6 +79,10 @@ class Usage:
 
     def chunks_per_file(self, chunk_mb: float) -> float:
         return max(1.0, math.ceil(self.avg_file_mb / chunk_mb))
+
+    def assumptions(self) -> dict[str, float]:
+        """Every value the model prices with, by its profiles.toml name (for the report)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
