@@ -113,7 +113,8 @@ def headline(report: dict[str, Any]) -> list[str]:
     projection = {row["month"]: row["monthly_usd"] for row in report["projection"]}
     saving = report["baseline_monthly_usd"] - report["monthly_usd"]
     kept = sorted(role for role, days in report["expire_after_days"].items() if days is None)
-    growth = projection[24] - projection[12]
+    last = max(projection)
+    growth = projection[last] - projection[last - 12]
     return [
         f"{_usd(report['monthly_usd'])} per month at month {report['assumptions']['history_months']:.0f}, "
         f"against {_usd(report['baseline_monthly_usd'])} for the legacy setup "
@@ -122,7 +123,7 @@ def headline(report: dict[str, Any]) -> list[str]:
         f"Unit cost: {_usd(report['usd_per_raw_gb'])} per raw GB processed "
         f"(legacy {_usd(report['baseline_usd_per_raw_gb'])}), at {report['raw_gb_per_month']:,.0f} GB a month.",
         f"Projection: {_usd(projection[12])} in month 12, {_usd(projection[24])} in month 24, "
-        f"{_usd(projection[36])} in month 36 (+{_usd(growth)} a month per year"
+        f"{_usd(projection[36])} in month 36 (+{_usd(growth)} a month over the last year"
         + (
             f": {', '.join(kept)} keep current objects; storage.expire_after_days caps them)."
             if kept

@@ -310,3 +310,30 @@ def test_charts_are_written_as_png_and_svg(tmp_path: Path) -> None:
         assert path.read_bytes().startswith(b"\x89PNG")
     svg = paths[1].read_text()
     assert "prod: $2,000.07/month" in svg or "2,000.07" in svg
+
+
+# -- the entrypoint, end to end -------------------------------------------------------------
+
+
+def test_report_files_say_what_they_assume(tmp_path: Path) -> None:
+    assert entrypoint.main(["--env", "dev", "--out", str(tmp_path / "modelled")]) == 0
+    report = json.loads((tmp_path / "modelled" / "cost.json").read_text())
+    text = (tmp_path / "modelled" / "cost.md").read_text()
+    assert "modelled, not billed" in text and "| gb_per_day | 500 |" in text
+    assert report["usd_per_raw_gb"] == pytest.approx(report["monthly_usd"] / 15_000, abs=1e-4)
+    assert [row["month"] for row in report["projection"]] == list(range(1, 37))
+    twelfth = report["projection"][11]
+    assert twelfth["monthly_usd"] == report["monthly_usd"]  # the snapshot is month 12
+    assert twelfth["baseline_monthly_usd"] == report["baseline_monthly_usd"]
+    for values in report["by_tag"].values():
+        assert sum(values.values()) == pytest.approx(report["monthly_usd"], abs=0.05)
+    for name in ("cost.png", "cost.svg", "projection.png", "projection.svg"):
+        assert (tmp_path / "modelled" / name).stat().st_size > 1000
+    bill = tmp_path / "ce.csv"
+    bill.write_text("Service,S3($),Total costs($)\nService total,9000\n2026-10-01,9000,9000\n")
+    out = tmp_path / "billed"
+    assert entrypoint.main(["--env", "dev", "--out", str(out), "--baseline-bill", str(bill)]) == 0
+    billed = json.loads((out / "cost.json").read_text())
+    assert billed["baseline_monthly_usd"] == 9000.0 and not billed["baseline_is_modelled"]
+    assert f"billed: {bill}" in (out / "cost.md").read_text()
+    assert "baseline_monthly_usd" not in billed["projection"][0]  # a bill is not projected
