@@ -224,7 +224,31 @@ def main(argv: list[str] | None = None) -> int:
     console.print(
         f"{args.command} of {config.environment} ({config.suffix}) done in {time.perf_counter() - started:.1f} s"
     )
+    if args.command == "deploy":
+        print_next_steps(config.environment)
     return 0
+
+
+# Sum of amount by currency and day over the processed table (infra/stacks/data_stack.py
+# names it; the same name in every environment). Athena projects the `source` partition from
+# the query's WHERE clause, so the example names the sample day's sources.
+EXAMPLE_QUERY = (
+    "SELECT dt, currency, sum(amount) AS total, count(*) AS n FROM processed "
+    "WHERE source IN ('card-us', 'card-eu', 'ach', 'wire') "
+    "GROUP BY dt, currency ORDER BY dt, currency"
+)
+
+
+def print_next_steps(env: str) -> None:
+    """Where the main job's results are: the dashboard's picture and the processed rows."""
+    console.print("[bold]next[/bold]: see the dashboard, query the processed rows")
+    console.print(f"  ./pants run envs/{env}:dashboard", markup=False, highlight=False)
+    console.print(
+        f'  ./pants run envs/{env}:query -- "{EXAMPLE_QUERY}"',
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 if __name__ == "__main__":

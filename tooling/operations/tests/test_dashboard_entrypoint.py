@@ -1,16 +1,19 @@
-"""The dashboard entrypoint: its help, its window, and its one-line failures (moto)."""
+"""The dashboard entrypoint (envs/dashboard.py): its help, its window, its one-line failures
+(moto); and the deploy's closing lines that point to it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+from moto import mock_aws
 from rich.console import Console
 
-from envs import dashboard
+from envs import dashboard, deploy
 
 REGION = "us-east-2"  # envs/dev/config.toml
 NAME = "pipeline-health-dev-d01"
@@ -19,6 +22,27 @@ NAME = "pipeline-health-dev-d01"
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dashboard, "console", Console(stderr=True, width=240))
+    monkeypatch.setattr(deploy, "console", Console(stderr=True, width=240))
+
+
+@pytest.fixture
+def mocked(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto, and nothing of dev deployed in it."""
+    monkeypatch.delenv("PIPELINE_ENV_SUFFIX", raising=False)
+    with mock_aws():
+        yield
+
+
+def test_the_deploy_ends_with_the_dashboard_and_a_query(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deploy.print_next_steps("local")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1] == "  ./pants run envs/local:dashboard"
+    assert lines[2].startswith(
+        '  ./pants run envs/local:query -- "SELECT dt, currency, sum(amount)'
+    )
+    assert "FROM processed WHERE source IN (" in lines[2] and lines[2].endswith('"')
 
 
 def test_help_says_what_it_writes_and_how_it_ends(capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,6 +82,7 @@ def test_no_credentials_is_one_line_and_exit_2(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # none cached by an earlier test
     assert dashboard.main(["--env", "dev", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "dashboard failed: Unable to locate credentials"
