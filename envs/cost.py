@@ -132,6 +132,14 @@ def headline(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def retained(report: dict[str, Any]) -> str:
+    """How long each growing bucket keeps its objects, in a phrase."""
+    return ", ".join(
+        f"{role} {'kept' if days is None else f'{days:.0f} days'}"
+        for role, days in sorted(report["expire_after_days"].items())
+    )
+
+
 def _table(
     header: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, text: tuple[int, ...] = (0,)
 ) -> list[str]:
@@ -209,12 +217,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['assumptions']['history_months']:.0f}. Data accumulates: each month adds "
         "its raw, Parquet and quarantine objects, which move to their archive class and, "
         "only where `storage.expire_after_days` is set (docs/configuration.md), expire. "
-        "Retention per bucket: "
-        + ", ".join(
-            f"{role} {'kept' if days is None else f'{days:.0f} days'}"
-            for role, days in sorted(report["expire_after_days"].items())
-        )
-        + ".",
+        f"Retention per bucket: {retained(report)}.",
         "",
         "![projection](projection.svg)",
         "",
@@ -294,14 +297,20 @@ def charts(report: dict[str, Any], out: Path) -> list[Path]:
         stem=out / "cost",
     )
     last = report["projection"][-1]
+    legacy = (
+        f"; legacy (modelled) {_usd(sum(r['baseline_monthly_usd'] for r in report['projection']))}"
+        if modelled
+        else ""
+    )
     paths += projection_chart(
         report["projection"],
         title=(
-            f"{report['environment']}: monthly bill over {last['month']} months "
-            f"({_usd(last['cumulative_usd'])} in all)"
+            f"{report['environment']}: monthly bill over {last['month']} months, "
+            f"{_usd(last['cumulative_usd'])} in all{legacy}"
         ),
-        footer=footer,
+        footer=f"{footer}; retention: {retained(report)}",
         stem=out / "projection",
+        snapshot=int(report["assumptions"]["history_months"]),
     )
     return paths
 
@@ -366,6 +375,13 @@ def main(argv: list[str] | None = None) -> int:
         highlight=False,
     )
     console.print(f"Baseline: {report['baseline_source']}.", highlight=False, markup=False)
+    for row in report["untagged"]:
+        console.print(
+            f"Untagged (the tag tables' '(no tag)' row): {row['resource']}, "
+            f"{_usd(row['monthly_usd'])}: {row['why']}",
+            highlight=False,
+            markup=False,
+        )
     console.print(f"written: {', '.join(str(p) for p in written)}", highlight=False)
     return 0
 

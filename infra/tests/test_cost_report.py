@@ -304,7 +304,9 @@ def test_charts_are_written_as_png_and_svg(tmp_path: Path) -> None:
         {"month": m, "monthly_usd": 10.0 * m, "s3_usd": 9.0 * m, "cumulative_usd": 0.0}
         for m in range(1, 37)
     ]
-    paths += projection_chart(rows, title="projection", footer="f", stem=tmp_path / "projection")
+    paths += projection_chart(
+        rows, title="projection", footer="f", stem=tmp_path / "projection", snapshot=12
+    )
     assert [p.name for p in paths] == ["cost.png", "cost.svg", "projection.png", "projection.svg"]
     for path in paths[::2]:
         assert path.read_bytes().startswith(b"\x89PNG")

@@ -113,9 +113,10 @@ def projection_chart(
     title: str,
     footer: str,
     stem: Path,
+    snapshot: int,
 ) -> list[Path]:
     """The monthly bill over the projection's months: total, the S3 part of it, and the
-    modelled legacy bill when the rows carry it."""
+    modelled legacy bill when the rows carry it; a line at the report's ``snapshot`` month."""
     figure, axes = plt.subplots(figsize=(10, 5))
     months = [r["month"] for r in rows]
     series = [("now: total", "monthly_usd", NOW, "-"), ("now: S3", "s3_usd", NOW, ":")]
@@ -124,6 +125,15 @@ def projection_chart(
     for label, key, colour, style in series:
         values = [r[key] for r in rows]
         axes.plot(months, values, style, color=colour, label=label, linewidth=2)
+    axes.axvline(snapshot, color="#444444", linestyle=":", linewidth=1)
+    axes.annotate(
+        f"the report's month {snapshot}",
+        (snapshot, 0),
+        textcoords="offset points",
+        xytext=(4, 6),
+        fontsize=8,
+        color="#444444",
+    )
     for row in rows:
         if row["month"] % 12 == 0:
             axes.annotate(
