@@ -155,8 +155,9 @@ class Terraform:
             hint = ""
             if "registry.terraform.io" in output and MIRROR_VARIABLE not in self.env:
                 hint = (
-                    f"\nNo registry reachable? Set {MIRROR_VARIABLE} to a provider mirror "
-                    "(a directory with registry.terraform.io/hashicorp/aws/5.100.0/<os_arch>/)."
+                    "\nNo registry reachable? Put a provider mirror (a directory with "
+                    "registry.terraform.io/hashicorp/aws/5.100.0/<os_arch>/) at "
+                    f"~/.terraform.d/plugins, or name it in {MIRROR_VARIABLE}."
                 )
             raise TerraformError(
                 f"terraform {' '.join(args)} failed in {stack_dir} (exit {result.returncode}):\n{output}{hint}"
