@@ -41,15 +41,25 @@ DEFAULT_ARCHIVE = {
     "processed": "GLACIER_IR",  # queried (Athena skips archived objects: docs/cost-optimization.md)
     "quarantine": "GLACIER_IR",  # read by people investigating rejected rows
     "artifacts": "STANDARD",  # Lambda reads layer zips whenever a layer version is published
+    "query-results": "STANDARD",  # read back at once by Athena and `query`; expires first
 }
 # Roles whose readers need every object at once: an archived class is refused for them.
 INSTANT_ROLES = {
     "processed": "Athena and other readers skip or fail on archived objects",
     "artifacts": "Lambda reads layer zips from it when a layer version is published",
+    "query-results": "Athena reads a query's results back from it as soon as the query ends",
 }
 FUNCTIONS = ("ingest", "transform", "finalize", "notify")
 # AWS tag limits (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
 MAX_TAG_KEY, MAX_TAG_VALUE = 128, 256
+# query.bytes_scanned_cutoff_gb: Athena cancels a query of the workgroup that scans more
+# (https://docs.aws.amazon.com/athena/latest/ug/workgroups-setting-control-limits-cloudwatch.html);
+# 1 GB is above the smallest cutoff Athena and the Terraform provider accept (10 MiB), and the
+# default, 1 TB, bounds one query at about $5 (us-east-2, $5 per TB scanned).
+DEFAULT_BYTES_SCANNED_CUTOFF_GB = 1000
+# query.results_expire_days: results are read once, right after the query, and Athena never
+# deletes them (same page): the results bucket's lifecycle does.
+DEFAULT_RESULTS_EXPIRE_DAYS = 7
 # Environments whose deploy and destroy always ask for confirmation (config: protected).
 PROTECTED_ALWAYS = ("prod",)
 
@@ -233,6 +243,8 @@ class EnvironmentConfig:
     alarm_error_rate_pct: int
     alarm_quarantine_rate_pct: int
     alarm_latency_p95_ms: int
+    query_bytes_scanned_cutoff_gb: int = DEFAULT_BYTES_SCANNED_CUTOFF_GB  # Athena, per query
+    query_results_expire_days: int = DEFAULT_RESULTS_EXPIRE_DAYS  # the results bucket's objects
     state_bucket: str | None = None  # remote state (S3, native locking); None: local state files
     state_dir: str = "terraform-state"  # where local state files go (set by the synth entrypoint)
     aws_endpoint: str | None = None  # the local emulator, set by the local deploy only
@@ -434,6 +446,14 @@ def load_config(
         "latency": alarms.integer("latency_p95_ms", 600_000, minimum=1000, maximum=900_000),
     }
     alarms.done()
+    query = top.section("query")
+    cutoff_gb = query.integer(
+        "bytes_scanned_cutoff_gb", DEFAULT_BYTES_SCANNED_CUTOFF_GB, minimum=1, maximum=1_000_000
+    )
+    results_days = query.integer(
+        "results_expire_days", DEFAULT_RESULTS_EXPIRE_DAYS, minimum=1, maximum=3650
+    )
+    query.done()
     state = top.section("state")
     state_bucket = (
         state.text("bucket", "", pattern=BUCKET.pattern, hint="a valid S3 bucket name")
@@ -468,6 +488,8 @@ def load_config(
         alarm_error_rate_pct=alarm_values["error"],
         alarm_quarantine_rate_pct=alarm_values["quarantine"],
         alarm_latency_p95_ms=alarm_values["latency"],
+        query_bytes_scanned_cutoff_gb=cutoff_gb,
+        query_results_expire_days=results_days,
         state_bucket=state_bucket,
         aws_endpoint=aws_endpoint,
         protected=protected,

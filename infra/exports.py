@@ -53,6 +53,14 @@ class DataExport(StackExport):
     QUARANTINE_BUCKET_ARN = "quarantine_bucket_arn"
     ARTIFACTS_BUCKET_NAME = "artifacts_bucket_name"
     ARTIFACTS_BUCKET_ARN = "artifacts_bucket_arn"
+    QUERY_RESULTS_BUCKET_NAME = "query_results_bucket_name"
+    QUERY_RESULTS_BUCKET_ARN = "query_results_bucket_arn"
+    # What `query` needs (infra/constructs/query_catalog.py): the Glue database, its tables over
+    # the processed and quarantine buckets, and the Athena workgroup the queries run in.
+    CATALOG_DATABASE_NAME = "catalog_database_name"
+    PROCESSED_TABLE_NAME = "processed_table_name"
+    QUARANTINE_TABLE_NAME = "quarantine_table_name"
+    QUERY_WORKGROUP_NAME = "query_workgroup_name"
 
     @classmethod
     def stack(cls) -> Stack:
@@ -60,11 +68,16 @@ class DataExport(StackExport):
 
     @classmethod
     def bucket_name(cls, role: BucketRole) -> DataExport:
-        return cls(f"{role}_bucket_name")
+        return cls(f"{_snake(role)}_bucket_name")
 
     @classmethod
     def bucket_arn(cls, role: BucketRole) -> DataExport:
-        return cls(f"{role}_bucket_arn")
+        return cls(f"{_snake(role)}_bucket_arn")
+
+
+def _snake(role: BucketRole) -> str:
+    """A role as it appears in an export's name (``query-results`` -> ``query_results``)."""
+    return role.replace("-", "_")
 
 
 class NetworkExport(StackExport):

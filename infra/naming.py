@@ -25,6 +25,7 @@ class BucketRole(StrEnum):
     PROCESSED = "processed"  # the Parquet the transform writes
     QUARANTINE = "quarantine"  # the rows and files the contract rejects
     ARTIFACTS = "artifacts"  # deployment packages too large for a direct upload (the layer)
+    QUERY_RESULTS = "query-results"  # Athena's output per query (expires: query.results_expire_days)
 
 
 CREATED_BUCKET_ROLES: tuple[BucketRole, ...] = tuple(BucketRole)

@@ -1,5 +1,7 @@
-"""Data: the KMS key, the raw/processed/quarantine buckets, the metadata table and its
-backups, and the alert topic. Changes rarely; holds everything stateful.
+"""Data: the KMS key, the raw/processed/quarantine/artifacts/query-results buckets, the
+metadata table and its backups, the alert topic, and the query catalog (Glue tables over the
+processed and quarantine buckets, the Athena workgroup). Changes rarely; holds everything
+stateful.
 
 Buckets the environment adopts (``[storage.existing_buckets]``) are released on destroy, never
 deleted: the stack lists them, with their configuration and the KMS key their objects are
@@ -9,6 +11,7 @@ removes those from the state before destroying the rest (tooling/deploy/release.
 from __future__ import annotations
 
 from cdktf import TerraformResource
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
@@ -16,13 +19,17 @@ from infra.constructs.alert_topic import AlertTopic, AlertTopicProps
 from infra.constructs.data_bucket import DataBucket, DataBucketProps, Lifecycle
 from infra.constructs.data_key import DataKey, DataKeyProps
 from infra.constructs.metadata_table import BackupNames, MetadataTable, MetadataTableProps
+from infra.constructs.query_catalog import QueryCatalog, QueryCatalogProps
 from infra.constructs.ssm_exports import ExportedValues, ExportedValuesProps
 from infra.exports import DataExport, Stack, StackExport
 from infra.naming import CREATED_BUCKET_ROLES, BucketRole
-from infra.stacks.base import EnvironmentStack
+from infra.stacks.base import EMULATED_SERVICES, EnvironmentStack
 from infra.synthesized import RELEASED_KEY
 
 NAME = Stack.DATA
+# The query catalog's services, which only this stack manages (the emulator serves them too).
+CATALOG_SERVICES = ("athena", "glue")
+PROCESSED_TABLE, QUARANTINE_TABLE = "processed", "quarantine"
 
 
 def bucket_name(config: EnvironmentConfig, role: str) -> str:
@@ -34,6 +41,8 @@ def bucket_name(config: EnvironmentConfig, role: str) -> str:
 class DataStack(EnvironmentStack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, NAME, config=config)
+        if config.aws_endpoint:
+            self._emulate_catalog_services(config.aws_endpoint)
         naming = config.naming
         key = DataKey(
             self,
@@ -54,6 +63,12 @@ class DataStack(EnvironmentStack):
                         storage_class=config.archive_classes[role],
                         noncurrent_expire_days=config.noncurrent_expire_days,
                         abort_multipart_days=config.abort_multipart_days,
+                        # storage.expire_after_days; query results: query.results_expire_days
+                        expire_after_days=(
+                            config.query_results_expire_days
+                            if role == BucketRole.QUERY_RESULTS
+                            else config.expire_after_days.get(role)
+                        ),
                     ),
                     adopt_existing=role in config.existing_buckets,
                     event_bridge=role == BucketRole.RAW,
@@ -104,13 +119,47 @@ class DataStack(EnvironmentStack):
                 emails=config.alarm_emails,
             ),
         )
+        catalog = QueryCatalog(
+            self,
+            "query",
+            props=QueryCatalogProps(
+                # Glue and Athena want lower case and underscores: the tail with '_' for '-'.
+                database="pipeline_" + naming.tail.replace("-", "_"),
+                processed_table=PROCESSED_TABLE,
+                quarantine_table=QUARANTINE_TABLE,
+                workgroup=f"pipeline-query-{naming.tail}",
+                processed_bucket=buckets[BucketRole.PROCESSED].name,
+                quarantine_bucket=buckets[BucketRole.QUARANTINE].name,
+                results_bucket=buckets[BucketRole.QUERY_RESULTS].name,
+                key=key,
+                bytes_scanned_cutoff=config.query_bytes_scanned_cutoff_gb * 1_000_000_000,
+            ),
+        )
         values: dict[StackExport, str] = {
             DataExport.DATA_KEY_ARN: key.arn,
             DataExport.METADATA_TABLE_NAME: table.name,
             DataExport.METADATA_TABLE_ARN: table.arn,
             DataExport.ALERTS_TOPIC_ARN: topic.arn,
+            DataExport.CATALOG_DATABASE_NAME: catalog.database_name,
+            DataExport.PROCESSED_TABLE_NAME: catalog.processed_table_name,
+            DataExport.QUARANTINE_TABLE_NAME: catalog.quarantine_table_name,
+            DataExport.QUERY_WORKGROUP_NAME: catalog.workgroup_name,
         }
         for role, bucket in buckets.items():
             values[DataExport.bucket_name(role)] = bucket.name
             values[DataExport.bucket_arn(role)] = bucket.arn
         ExportedValues(self, "exports", props=ExportedValuesProps(naming=naming, values=values))
+
+    def _emulate_catalog_services(self, endpoint: str) -> None:
+        """On the emulator, send Glue and Athena to it too, and let the provider ask STS for the
+        account: it builds a workgroup's ARN (to read its tags) from the account id, which
+        ``skip_requesting_account_id`` leaves empty (moto then answers that no such workgroup
+        exists)."""
+        provider = self.node.find_child("aws")
+        if not isinstance(provider, AwsProvider):
+            raise TypeError(f"the stack's provider is a {type(provider).__name__}")
+        services = (*EMULATED_SERVICES, *CATALOG_SERVICES)
+        provider.endpoints = [
+            AwsProviderEndpoints(**{f"{s}_" if s == "lambda" else s: endpoint for s in services})
+        ]
+        provider.skip_requesting_account_id = False
