@@ -24,7 +24,7 @@ def pipeline_environment(env):
         dependencies=["tooling/cost:tables"],
     )
     # operator tools (docs/operations.md)
-    for command in ("redrive", "status", "bootstrap", "dashboard"):
+    for command in ("redrive", "status", "bootstrap", "dashboard", "query"):
         pex_binary(
             name=command,
             entry_point=f"envs.{command}",
