@@ -75,19 +75,21 @@ class HandlerRunner:
         self.python: str = python or str(getattr(sys, "_base_executable", None) or sys.executable)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._cloudwatch: Any = None
+        self._cloudwatch: dict[str, Any] = {}
         metrics.moto_reads_what_the_dashboard_asks()  # the metrics published here, read back
 
-    def cloudwatch(self) -> Any:
-        if self._cloudwatch is None:
-            self._cloudwatch = boto3.client(
-                "cloudwatch",
-                endpoint_url=self.endpoint,
-                region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-                aws_access_key_id="test",
-                aws_secret_access_key="test",  # (the emulator's dummy credentials)
-            )
-        return self._cloudwatch
+    def cloudwatch(self, region: str) -> Any:
+        """The emulator's CloudWatch in the function's region: where AWS keeps its metrics."""
+        with self._lock:
+            if region not in self._cloudwatch:
+                self._cloudwatch[region] = boto3.client(
+                    "cloudwatch",
+                    endpoint_url=self.endpoint,
+                    region_name=region,
+                    aws_access_key_id="test",
+                    aws_secret_access_key="test",  # (the emulator's dummy credentials)
+                )
+            return self._cloudwatch[region]
 
     def publish_metrics(
         self, function: LambdaFunction, output: str, *, duration_ms: float, error: bool
@@ -99,7 +101,7 @@ class HandlerRunner:
             function.function_name, duration_ms=duration_ms, error=error, at=dt.datetime.now(dt.UTC)
         )
         try:
-            metrics.publish(self.cloudwatch(), data)
+            metrics.publish(self.cloudwatch(function.region), data)
         except Exception as failure:  # any: logged, never the invocation's
             LOG.warning("metrics of %s not published: %r", function.function_name, failure)
 

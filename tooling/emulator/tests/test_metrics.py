@@ -258,8 +258,10 @@ def handler(event, context):
 
 
 def test_the_runner_publishes_what_the_handler_printed(
-    tmp_path: Path, aws_credentials: None
+    tmp_path: Path, aws_credentials: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The emulator's own default region is not the function's: the metrics go to the latter.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
     from tooling.emulator import server as emulator
     from tooling.emulator.handler_runner import HandlerRunner
 
