@@ -12,12 +12,17 @@ import gzip
 import random
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from rich.console import Console
+from rich.progress import Progress
+
 from pipeline_shared.contract import REQUIRED_COLUMNS
 
+PROGRESS_STEP = 1 << 20  # characters between progress reports
 CURRENCIES = [("USD", 2), ("EUR", 2), ("GBP", 2), ("JPY", 0), ("CAD", 2), ("KWD", 3), ("MXN", 2)]
 COUNTRIES = ["US", "GB", "DE", "FR", "JP", "CA", "MX", "KW", "ES", "IT", "NL", "BR"]
 CHANNELS = ["POS", "ECOM", "ATM", "MOTO", "RECURRING", "TRANSFER"]
@@ -89,16 +94,19 @@ def write_transactions(
     columns: tuple[str, ...] = REQUIRED_COLUMNS,
     newline: str = "\n",
     quoted_note_rate: float = 0.0,
+    on_write: Callable[[int], None] | None = None,
 ) -> GeneratedFile:
     """Write rows to ``out`` until about ``target_bytes`` characters. With
     ``quoted_note_rate``, a ``note`` column is added and that share of rows gets a quoted note
-    of ~150 KB holding lines that look like rows: chunk cuts guessed inside one are wrong."""
+    of ~150 KB holding lines that look like rows: chunk cuts guessed inside one are wrong.
+    ``on_write`` is told the characters written since it was last told, about every
+    PROGRESS_STEP (a progress display), and once more at the end."""
     r = random.Random(seed)
     result = GeneratedFile(path=Path(getattr(out, "name", "-")))
     if quoted_note_rate:
         columns = (*columns, "note")
     out.write(",".join(columns) + newline)
-    written, previous_ids = 0, list[str]()
+    written, reported, previous_ids = 0, 0, list[str]()
     while written < target_bytes:
         row = _row(r, result.rows, day)
         kind = r.random()
@@ -122,6 +130,11 @@ def write_transactions(
         out.write(line)
         written += len(line)
         result.rows += 1
+        if on_write is not None and written - reported >= PROGRESS_STEP:
+            on_write(written - reported)
+            reported = written
+    if on_write is not None and written > reported:
+        on_write(written - reported)
     return result
 
 
@@ -145,13 +158,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.size_mb <= 0 or not 0 <= args.defect_rate <= 1 or not 0 <= args.duplicate_rate <= 1:
         parser.error("--size-mb must be positive and rates between 0 and 1")
-    result = generate_file(
-        args.path,
-        target_bytes=int(args.size_mb * 1_000_000),
-        seed=args.seed,
-        defect_rate=args.defect_rate,
-        duplicate_rate=args.duplicate_rate,
+    target = int(args.size_mb * 1_000_000)
+    # Progress on a terminal only: piped or redirected, stderr keeps the one-line summary.
+    progress = Progress(
+        console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()
     )
+    with progress:
+        task = progress.add_task(f"generate {args.path.name}", total=target)
+        result = generate_file(
+            args.path,
+            target_bytes=target,
+            seed=args.seed,
+            defect_rate=args.defect_rate,
+            duplicate_rate=args.duplicate_rate,
+            on_write=lambda written: progress.advance(task, written),
+        )
     print(
         f"{result.path}: {result.rows} rows ({result.valid} valid, {result.duplicates} duplicates, "
         f"{sum(result.defects.values())} defective)",

@@ -15,6 +15,9 @@ import json
 import sys
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import Progress
+
 from pipeline_shared.contract import FileRejected
 from transform.engine import Limits
 from transform.local_run import run_file
@@ -70,14 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         parser.error(f"cannot create output directory {args.out}: {error.strerror}")
 
+    # Progress on a terminal only: piped or redirected, stderr stays for errors.
+    progress = Progress(
+        console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()
+    )
     try:
-        summary = run_file(
-            args.file,
-            args.out,
-            chunk_bytes=None if args.chunk_mb is None else args.chunk_mb << 20,
-            limits=limits,
-            source=args.source,
-        )
+        with progress:
+            task = progress.add_task(f"transform {args.file.name}", total=args.file.stat().st_size)
+            summary = run_file(
+                args.file,
+                args.out,
+                chunk_bytes=None if args.chunk_mb is None else args.chunk_mb << 20,
+                limits=limits,
+                source=args.source,
+                on_read=lambda read: progress.advance(task, read),
+            )
     except FileRejected as error:  # raised only where run_file cannot return it
         summary = {"status": "REJECTED", "reason": str(error)}
     except (OSError, EOFError) as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,10 +30,17 @@ class FileRange(io.RawIOBase):
     (the benchmarks read chunks through it too)."""
 
     def __init__(
-        self, handle: BinaryIO, start: int, end: int, *, owns_handle: bool = False
+        self,
+        handle: BinaryIO,
+        start: int,
+        end: int,
+        *,
+        owns_handle: bool = False,
+        on_read: Callable[[int], None] | None = None,
     ) -> None:
         handle.seek(start)
         self._handle, self._left, self._owns = handle, end - start, owns_handle
+        self._on_read = on_read
 
     def readable(self) -> bool:
         return True
@@ -41,6 +49,8 @@ class FileRange(io.RawIOBase):
         data = self._handle.read(min(len(buffer), self._left))
         buffer[: len(data)] = data
         self._left -= len(data)
+        if self._on_read is not None:
+            self._on_read(len(data))
         return len(data)
 
     def close(self) -> None:
@@ -57,9 +67,12 @@ def run_file(
     limits: Limits | None = None,
     source: str = "local",
     max_chunk_bytes: int = MAX_CHUNK_BYTES.default,
+    on_read: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Process ``path`` into ``out`` (processed/ and quarantine/); the run summary. Without
-    ``chunk_bytes`` the file is one chunk; a .gz file always is (as in Lambda)."""
+    ``chunk_bytes`` the file is one chunk; a .gz file always is (as in Lambda). ``on_read``
+    is told each read's bytes of the file (compressed, for a .gz), for a progress display;
+    a regrouped chunk is read again."""
     limits = limits or Limits()
     gzipped = path.suffix == ".gz"
     size = path.stat().st_size
@@ -95,7 +108,7 @@ def run_file(
             source_object=str(path),
             chunk_start=span.start,
         )
-        with _open_chunk(path, span, gzipped) as stream:
+        with _open_chunk(path, span, gzipped, on_read) as stream:
             try:
                 summary = transform_stream(
                     stream,
@@ -172,9 +185,12 @@ def _header(path: Path, gzipped: bool, size: int) -> Any:
     return read_header(first, whole_file=len(first) <= MAX_HEADER_BYTES)
 
 
-def _open_chunk(path: Path, span: Span, gzipped: bool) -> BinaryIO:
+def _open_chunk(
+    path: Path, span: Span, gzipped: bool, on_read: Callable[[int], None] | None
+) -> BinaryIO:
     if gzipped:
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        compressed = FileRange(path.open("rb"), 0, span.end, owns_handle=True, on_read=on_read)
+        return _GzipOf(compressed)  # type: ignore[return-value]
     if span.start > 0:
         with path.open("rb") as file:
             file.seek(span.start - 1)
@@ -184,8 +200,23 @@ def _open_chunk(path: Path, span: Span, gzipped: bool) -> BinaryIO:
                     "LF: the chunk plan is wrong"
                 )
     return FileRange(  # type: ignore[return-value]
-        path.open("rb"), span.start, span.end, owns_handle=True
+        path.open("rb"), span.start, span.end, owns_handle=True, on_read=on_read
     )
+
+
+class _GzipOf(gzip.GzipFile):
+    """Decompresses ``source`` and closes it when closed (a GzipFile leaves a file object it
+    was given open)."""
+
+    def __init__(self, source: FileRange) -> None:
+        super().__init__(fileobj=source, mode="rb")
+        self._source = source
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._source.close()
 
 
 def _index(record: dict[str, Any]) -> int:

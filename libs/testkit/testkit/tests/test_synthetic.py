@@ -5,6 +5,7 @@ import gzip
 import io
 from pathlib import Path
 
+import pytest
 from testkit.synthetic import generate_file, write_transactions
 
 from pipeline_shared.contract import REQUIRED_COLUMNS
@@ -46,3 +47,21 @@ def test_counts_describe_what_was_written() -> None:
 def test_gzip_files(tmp_path: Path) -> None:
     result = generate_file(tmp_path / "day.csv.gz", target_bytes=10_000)
     assert gzip.decompress(result.path.read_bytes()).startswith(b"transaction_id,")
+
+
+def test_progress_is_told_every_character_written() -> None:
+    out, told = io.StringIO(), []
+    write_transactions(out, target_bytes=3_000_000, seed=2, on_write=told.append)
+    header = len(out.getvalue().split("\n", 1)[0]) + 1  # written before the rows, not counted
+    assert sum(told) == len(out.getvalue()) - header
+    assert len(told) >= 2 and all(n > 0 for n in told)
+
+
+def test_the_generator_is_quiet_when_piped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from testkit.synthetic import main
+
+    assert main([str(tmp_path / "day.csv"), "--size-mb", "2"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(str(tmp_path / "day.csv"))  # the summary only

@@ -63,3 +63,24 @@ def test_corrupt_gzip_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
     source.write_bytes(b"this is not gzip")
     assert main([str(source), "--out", str(tmp_path / "out")]) == 2
     assert "not a valid gzip file" in json.loads(capsys.readouterr().out)["reason"]
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_progress_counts_every_byte_of_the_file_read(tmp_path: Path, gzipped: bool) -> None:
+    from transform.local_run import run_file
+
+    rows = (GOOD.replace("tx-1", f"tx-{n}") for n in range(2000))
+    body = "\n".join([HEADER, *rows, ""]).encode()
+    path = tmp_path / ("day.csv.gz" if gzipped else "day.csv")
+    path.write_bytes(gzip.compress(body) if gzipped else body)
+    read: list[int] = []
+    summary = run_file(path, tmp_path / "out", on_read=read.append)
+    assert summary["status"] == "SUCCEEDED"
+    assert sum(read) == path.stat().st_size  # the compressed bytes, for a .gz
+
+
+def test_the_cli_is_quiet_when_piped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "day.csv"
+    path.write_text(f"{HEADER}\n{GOOD}\n")
+    assert main([str(path), "--out", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().err == ""
