@@ -98,6 +98,7 @@ class Panel:
         return {
             "kind": self.kind,
             "title": self.title,
+            "grid": {"x": self.x, "y": self.y, "width": self.width, "height": self.height},
             "markdown": self.markdown,
             "series": [s.to_dict() for s in self.series],
         }
@@ -263,6 +264,29 @@ def number(value: float | None) -> str:
     return f"{value:,.2f}"
 
 
+def compact(value: float) -> str:
+    """An axis tick: 950, 12.5K, 1.2M."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def graph_range(panels: Sequence[Panel], window: Window) -> Window:
+    """The time axis every graph shares: the window, or, when all the data sits in the last
+    part of it (a local sample day, a new environment), from 30 minutes before the first
+    datapoint, so the points are not crowded against the right edge."""
+    stamps = [t for p in panels if p.kind == "timeSeries" for s in p.series for t in s.timestamps]
+    if not stamps:
+        return window
+    start = max(window.start, min(stamps) - dt.timedelta(minutes=30))
+    return (
+        window
+        if start - window.start < (window.end - window.start) / 4
+        else Window(start, window.end)
+    )
+
+
 def _plain(markdown: str) -> tuple[str, str]:
     """A text widget's heading and body, markdown marks removed."""
     lines = [line.strip() for line in markdown.splitlines() if line.strip()]
@@ -277,6 +301,7 @@ def render_png(panels: Sequence[Panel], path: Path, *, title: str, window: Windo
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
+    shown = graph_range(panels, window)
     rows = max((p.y + p.height for p in panels), default=1)
     head = 1.0  # a band for the title and the window
     fig = plt.figure(figsize=(24 * 0.75, (rows + head) * UNIT_INCHES), dpi=110)
@@ -285,7 +310,8 @@ def render_png(panels: Sequence[Panel], path: Path, *, title: str, window: Windo
     fig.text(
         0.99,
         1 - 0.45 / total,
-        f"{window.start:%Y-%m-%d %H:%M} to {window.end:%H:%M} UTC",
+        f"{window.start:%Y-%m-%d %H:%M} to {window.end:%H:%M} UTC"
+        + (f"; graphs from {shown.start:%H:%M}, no datapoint before" if shown != window else ""),
         fontsize=11,
         ha="right",
         va="center",
@@ -311,7 +337,7 @@ def render_png(panels: Sequence[Panel], path: Path, *, title: str, window: Windo
         if panel.kind == "singleValue":
             _single_values(frame, panel)
         else:
-            _graph(frame, panel, window, mdates)
+            _graph(frame, panel, shown, mdates)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
@@ -354,6 +380,8 @@ def _single_values(frame: Any, panel: Panel) -> None:
 
 
 def _graph(frame: Any, panel: Panel, window: Window, mdates: Any) -> None:
+    from matplotlib import ticker
+
     right = frame.twinx() if any(s.axis == "right" for s in panel.series) else None
     drawn = 0
     for index, series in enumerate(panel.series):
@@ -361,11 +389,16 @@ def _graph(frame: Any, panel: Panel, window: Window, mdates: Any) -> None:
         color = COLORS[index % len(COLORS)]
         label = f"{series.label}{' (right)' if series.axis == 'right' else ''}"
         if series.values:
+            label += f": {number(series.latest)}" + (
+                f" (window total {number(series.total)})"
+                if series.total is not None and len(series.values) > 1
+                else ""
+            )
             axis.plot(
                 series.timestamps,
                 series.values,
                 marker="o",
-                markersize=4,
+                markersize=5,
                 lw=1.6,
                 color=color,
                 label=label,
@@ -382,6 +415,7 @@ def _graph(frame: Any, panel: Panel, window: Window, mdates: Any) -> None:
             peak = max((v for s in panel.series if s.axis == side for v in s.values), default=0)
             axis.set_ylim(0, None if peak > 0 else 1)  # all zero: 0 at the bottom, not mid-air
             axis.tick_params(labelsize=8)
+            axis.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: compact(v)))
     if drawn == 0:
         frame.text(
             0.5, 0.5, "no data in the window", transform=frame.transAxes, ha="center", color="#888"

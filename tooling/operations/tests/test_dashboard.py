@@ -249,3 +249,19 @@ def test_the_window_ends_on_period_boundaries() -> None:
     window = dashboard.window_ending(NOW, dt.timedelta(hours=3))
     assert window.start == dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
     assert window.end == dt.datetime(2024, 5, 1, 12, 5, tzinfo=dt.UTC)
+
+
+def test_graphs_start_near_the_data_when_it_all_comes_late() -> None:
+    window = dashboard.window_ending(NOW, dt.timedelta(hours=3))
+    late = dashboard.Series("a", "Sum", "left", [NOW - dt.timedelta(minutes=10)], [1.0])
+    panel = dashboard.Panel(kind="timeSeries", title="t", x=0, y=0, width=8, height=6)
+    panel.series = [late]
+    assert dashboard.graph_range([panel], window).start == NOW - dt.timedelta(minutes=40)
+    late.timestamps = [window.start + dt.timedelta(minutes=20)]  # early data: the whole window
+    assert dashboard.graph_range([panel], window) == window
+    assert [dashboard.compact(v) for v in (950, 12_500, 1_230_000, 0.5)] == [
+        "950",
+        "12.5K",
+        "1.23M",
+        "0.5",
+    ]
