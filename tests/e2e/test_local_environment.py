@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tooling.deploy.environment import Outcome, run_environment
 from tooling.emulator import call_report
 from tooling.emulator import server as emulator
 from tooling.operations.aws import EnvironmentAws
+from tooling.operations.dashboard import render_dashboard
 from tooling.operations.executions import wait_for
 from tooling.operations.redrive import Pipeline, reprocess
 from tooling.operations.status import environment_health
@@ -149,6 +151,88 @@ def test_the_emulator_answered_no_call_with_a_server_error(
     retry would have hidden it."""
     assert deployed.endpoint
     assert emulator.server_errors(local[2]) == []
+
+
+def test_the_dashboard_shows_the_sample_day(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    """The deployed dashboard rendered from the emulator's CloudWatch: the metrics the real
+    handlers printed (EMF, through the handler runner) add up to the files' run summaries.
+
+    Expectations come from the run summaries (the sample day's, plus the metadata record of a
+    file processed after it: the re-driven one), not from the metrics. The transform counts
+    each chunk it runs, and a regrouped file's re-read chunks run twice; so the chunk-level
+    identity holds exactly, and the dashboard's rows exceed the files' by what was read again.
+    """
+    assert deployed.endpoint and deployed.sample_day
+    config, _, state = local
+    rendered = render_dashboard(
+        EnvironmentAws(config.region, deployed.endpoint),
+        config,
+        since=dt.timedelta(hours=3),
+        out=state / "dashboard",
+    )
+    numbers = json.loads(rendered.data.read_text())
+    print(f"dashboard: {rendered.png}\n{json.dumps(numbers['widgets'], indent=1)[:6000]}")
+    totals = {(w["title"], s["label"]): s["total"] for w in numbers["widgets"] for s in w["series"]}
+
+    files = list(deployed.sample_day.files)
+    dynamodb = _client(deployed.endpoint, "dynamodb")
+    (table,) = dynamodb.list_tables()["TableNames"]  # type: ignore[attr-defined]
+    records = [
+        i
+        for i in dynamodb.scan(TableName=table)["Items"]  # type: ignore[attr-defined]
+        if i["pk"]["S"].startswith("FILE#")
+    ]
+    sample_keys = {f.key for f in files}
+    later = [
+        r
+        for r in records
+        if r["status"]["S"] == "SUCCEEDED" and r["pk"]["S"].split("/", 1)[1] not in sample_keys
+    ]
+
+    def summed(name: str) -> int:
+        return int(sum(getattr(f, name) for f in files) + sum(int(r[name]["N"]) for r in later))
+
+    read, written = summed("rows_read"), summed("rows_written")
+    quarantined, duplicates = summed("rows_quarantined"), summed("duplicates")
+    assert read == written + quarantined + duplicates > 0
+
+    rows = {label: totals[("Rows (5 min)", label)] for label in ("RowsRead", "RowsWritten")}
+    rows["RowsQuarantined"] = totals[("Rows", "RowsQuarantined")]
+    rows["DuplicateRows"] = totals[("Rows", "DuplicateRows")]
+    # Each chunk's own accounting, summed over every chunk the transform ran.
+    assert rows["RowsRead"] == rows["RowsWritten"] + rows["RowsQuarantined"] + rows["DuplicateRows"]
+    again = rows["RowsRead"] - read  # the rows of chunks read a second time (the regroup)
+    print(
+        f"summaries: read {read}, written {written}, quarantined {quarantined}, "
+        f"duplicates {duplicates}; dashboard: {rows}; read again {again}"
+    )
+    regrouped = [f for f in files if f.regrouped]
+    assert regrouped  # test_sample_day_comes_out_as_expected holds the wire file to it
+    assert 0 < again <= 2 * sum(f.rows_read for f in regrouped)  # some of its chunks, once more
+    assert 0 <= rows["RowsQuarantined"] - quarantined <= again
+    # Cross-chunk duplicates are found after the chunks wrote them: written counts them too.
+    assert written <= rows["RowsWritten"] <= written + again + duplicates
+
+    succeeded = [r for r in records if r["status"]["S"] == "SUCCEEDED"]
+    rejected = [r for r in records if r["status"]["S"] == "REJECTED"]
+    assert totals[("Files", "FilesAccepted")] == len(succeeded)
+    assert totals[("Files", "FilesRejected")] == len(rejected) == 1
+    assert totals[("Files", "FilesDuplicate")] == sum(f.status == "duplicate" for f in files)
+
+    widgets = {w["title"]: w for w in numbers["widgets"]}
+    chunk = {s["label"]: s for s in widgets["Chunk latency (ms)"]["series"]}
+    p50, p95, p99 = (chunk[f"chunk {p}"]["max"] for p in ("p50", "p95", "p99"))
+    assert 0 < p50 <= p95 <= p99
+    assert totals[("Data volume (bytes)", "bytes processed")] >= sum(
+        int(r["bytes_read"]["N"]) for r in succeeded
+    )
+    rates = {s["label"]: s for s in widgets["Lambda error rate (%)"]["series"]}
+    for function in ("ingest", "transform", "finalize"):
+        assert rates[f"{function} error %"]["points"], function  # Lambda's own metrics
+    assert rendered.png.stat().st_size > 50_000 and "RowsRead" in rendered.html.read_text()
+    assert emulator.server_errors(state) == []  # GetDashboard, GetMetricData: no 5xx
 
 
 def test_each_role_was_allowed_every_call_it_made(
