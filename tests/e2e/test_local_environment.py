@@ -144,6 +144,77 @@ def test_status_reads_the_deployed_environment(
     assert health.problems == [] and health.dead_letters == 0 and health.healthy
 
 
+def test_query_sums_the_sample_day_as_its_run_summaries_and_raw_files_say(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    """`query` on local (DuckDB over the emulator's S3, views made from the deployed Glue
+    tables): each sample file's rows written and quarantined are its run summary's, and its sum
+    of amount by currency and day is what the raw file's text of those rows adds up to, in
+    Decimal (the first occurrence of each id: duplicates are not written)."""
+    import csv
+    import gzip
+    from collections import defaultdict
+    from decimal import Decimal
+    from typing import Any
+
+    from infra.exports import DataExport
+    from tooling.operations.query import run_query
+
+    assert deployed.endpoint and deployed.sample_day
+    config = local[0]
+    aws = EnvironmentAws(config.region, deployed.endpoint)
+    raw = aws.deployed_exports(config, DataExport.RAW_BUCKET_NAME)[DataExport.RAW_BUCKET_NAME]
+    s3 = aws.client("s3")
+    files = {
+        f"s3://{raw}/{f.key}": f
+        for f in deployed.sample_day.files
+        if f.expected == "SUCCEEDED" and f.status == "SUCCEEDED"
+    }
+    assert len(files) == 4
+    sources = ", ".join(sorted({f"'{f.key.split('/')[1]}'" for f in files.values()}))
+    where = f"WHERE source IN ({sources})"  # as Athena requires for an injected partition
+    sql = f"SELECT source_object, transaction_id FROM processed {where}"  # noqa: S608
+    written = run_query(aws, config, sql)
+    ids: dict[str, set[str]] = defaultdict(set)
+    for source_object, transaction_id in written.rows:
+        ids[source_object].add(transaction_id)
+    # Rows written per file: the run summary's count (and no id twice).
+    assert {o: len(ids[o]) for o in files} == {o: f.rows_written for o, f in files.items()}
+    assert sum(len(ids[o]) for o in files) == sum(1 for o, _ in written.rows if o in files)
+
+    expected: dict[tuple[str, str, dt.date], list[Any]] = defaultdict(lambda: [Decimal(0), 0])
+    csv.field_size_limit(1 << 24)  # the wire file's quoted notes are ~150 KB fields
+    for source_object, summary in files.items():
+        body = s3.get_object(Bucket=raw, Key=summary.key)["Body"].read()
+        data = gzip.decompress(body) if summary.key.endswith(".gz") else body
+        text = data.decode("utf-8", errors="replace")  # only rejected rows hold bad bytes
+        seen: set[str] = set()
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            tid = (row.get("transaction_id") or "").strip()
+            if tid not in ids[source_object] or tid in seen:
+                continue
+            seen.add(tid)
+            moment = dt.datetime.fromisoformat(row["timestamp"].strip()).astimezone(dt.UTC)
+            key = (source_object, row["currency"].strip().upper(), moment.date())
+            expected[key][0] += Decimal(row["amount"].strip())
+            expected[key][1] += 1
+
+    sums = (
+        "SELECT source_object, currency, transaction_date, sum(amount) AS total, count(*) AS n "  # noqa: S608
+        f"FROM processed {where} GROUP BY ALL"
+    )
+    result = run_query(aws, config, sums)
+    assert result.engine == "duckdb" and result.types[3].startswith("decimal(")
+    found = {(o, c, d): [total, n] for o, c, d, total, n in result.rows if o in files}
+    assert found == dict(expected)  # exact: Decimal, not float
+    assert all(isinstance(total, Decimal) for total, _ in found.values())
+    rejected = run_query(
+        aws, config, "SELECT source_object, count(*) FROM quarantine GROUP BY source_object"
+    )
+    by_file = {o: n for o, n in rejected.rows if o in files}
+    assert by_file == {o: f.rows_quarantined for o, f in files.items() if f.rows_quarantined}
+
+
 def test_the_emulator_answered_no_call_with_a_server_error(
     deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
 ) -> None:
