@@ -18,8 +18,9 @@ HEADER = """\
 """
 
 
-def _read(path: Path) -> str:
-    """The file, or the copy packaged with this module (inside a PEX)."""
+def read_table(path: Path) -> str:
+    """A table of this package (prices, profiles): the file, or the copy packaged with the
+    module (inside a PEX)."""
     if path.is_file():
         return path.read_text()
     return importlib.resources.files("tooling.cost").joinpath(path.name).read_text()
@@ -38,7 +39,7 @@ class PriceTable:
 
     @classmethod
     def load(cls, path: Path = PRICE_FILE, *, region: str = "us-east-2") -> PriceTable:
-        data = tomllib.loads(_read(path))
+        data = tomllib.loads(read_table(path))
         if data.get("region") != region:
             raise PricingError(
                 f"{path} prices {data.get('region')!r}, not {region!r}: add a price table for {region}"

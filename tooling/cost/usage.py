@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import math
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from tooling.cost.prices import read_table
+
 PROFILE_FILE = Path(__file__).with_name("profiles.toml")
-
-
-def _read(path: Path) -> str:
-    """The file, or the copy packaged with this module (inside a PEX)."""
-    if path.is_file():
-        return path.read_text()
-    return importlib.resources.files("tooling.cost").joinpath(path.name).read_text()
 
 
 class ProfileError(ValueError):
@@ -114,7 +108,7 @@ POSITIVE = {
 
 
 def load_usage(name: str = "production", path: Path = PROFILE_FILE) -> Usage:
-    data = tomllib.loads(_read(path))
+    data = tomllib.loads(read_table(path))
     if name not in data:
         raise ProfileError(f"{path} has no profile [{name}] (profiles: {', '.join(sorted(data))})")
     section = data[name]
@@ -130,7 +124,7 @@ def load_usage(name: str = "production", path: Path = PROFILE_FILE) -> Usage:
 
 
 def load_baseline(path: Path = PROFILE_FILE) -> Baseline:
-    section = tomllib.loads(_read(path)).get("baseline")
+    section = tomllib.loads(read_table(path)).get("baseline")
     if section is None:
         raise ProfileError(f"{path} has no [baseline] profile")
     values: dict[str, Any] = {}
