@@ -25,7 +25,9 @@ class BucketRole(StrEnum):
     PROCESSED = "processed"  # the Parquet the transform writes
     QUARANTINE = "quarantine"  # the rows and files the contract rejects
     ARTIFACTS = "artifacts"  # deployment packages too large for a direct upload (the layer)
-    QUERY_RESULTS = "query-results"  # Athena's output per query (expires: query.results_expire_days)
+    QUERY_RESULTS = (
+        "query-results"  # Athena's output per query (expires: query.results_expire_days)
+    )
 
 
 CREATED_BUCKET_ROLES: tuple[BucketRole, ...] = tuple(BucketRole)
@@ -51,6 +53,9 @@ LIMITS = {
     "backup": 50,
     "kms-alias": 256,
     "security-group": 255,
+    # CreateWorkGroup Name: [a-zA-Z0-9._-]{1,128}
+    # (https://docs.aws.amazon.com/athena/latest/APIReference/API_CreateWorkGroup.html).
+    "athena-workgroup": 128,
 }
 
 
@@ -154,6 +159,13 @@ class Naming:
         """The queue of the new-file events the workflow's trigger could not deliver: made by
         the pipeline stack, graphed and alarmed by observability, drained by the re-drive."""
         return self.name("trigger-dlq", kind="sqs")
+
+    @property
+    def query_database(self) -> str:
+        """The Glue database the query tables are in: Athena takes lower case, digits and
+        underscores only ("Name databases, tables, and columns",
+        https://docs.aws.amazon.com/athena/latest/ug/tables-databases-columns-names.html)."""
+        return "pipeline_" + self.tail.replace("-", "_")
 
     def ssm_path(self, *parts: str) -> str:
         """Parameter Store path of an exported value: /pipeline/<env>/<suffix>/<parts...>."""

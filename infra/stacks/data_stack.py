@@ -123,11 +123,10 @@ class DataStack(EnvironmentStack):
             self,
             "query",
             props=QueryCatalogProps(
-                # Glue and Athena want lower case and underscores: the tail with '_' for '-'.
-                database="pipeline_" + naming.tail.replace("-", "_"),
+                database=naming.query_database,
                 processed_table=PROCESSED_TABLE,
                 quarantine_table=QUARANTINE_TABLE,
-                workgroup=f"pipeline-query-{naming.tail}",
+                workgroup=naming.name("pipeline-query", kind="athena-workgroup"),
                 processed_bucket=buckets[BucketRole.PROCESSED].name,
                 quarantine_bucket=buckets[BucketRole.QUARANTINE].name,
                 results_bucket=buckets[BucketRole.QUERY_RESULTS].name,
