@@ -5,6 +5,7 @@ legacy next to now, on a log scale so that a $1 service shows next to a $5,000 o
 from __future__ import annotations
 
 import functools
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -101,9 +102,17 @@ def comparison_chart(
     axes.grid(axis="x", which="major", alpha=0.3)
     axes.legend(loc="lower right", fontsize=9)
     axes.set_title(title, fontsize=11, loc="left")
-    figure.text(0.01, 0.005, footer, fontsize=7.5, color="#444444", va="bottom")
-    figure.set_layout_engine(ConstrainedLayoutEngine(rect=(0, 0.04, 1, 0.96)))  # the footer
+    _footer(figure, footer)
     return _save(figure, stem)
+
+
+def _footer(figure: Figure, text: str) -> None:
+    """``text`` along the bottom, wrapped to the figure's width, the plot kept clear of it."""
+    width_in, height_in = figure.get_size_inches()
+    lines = textwrap.wrap(text, width=int(width_in * 17))  # ~17 characters an inch at 7.5 pt
+    figure.text(0.01, 0.005, "\n".join(lines), fontsize=7.5, color="#444444", va="bottom")
+    reserved = (0.14 * len(lines) + 0.1) / height_in  # 7.5 pt lines, ~0.14 in each
+    figure.set_layout_engine(ConstrainedLayoutEngine(rect=(0, reserved, 1, 1 - reserved)))
 
 
 @_styled
@@ -154,6 +163,5 @@ def projection_chart(
     axes.grid(alpha=0.3)
     axes.legend(loc="upper left", fontsize=9)
     axes.set_title(title, fontsize=11, loc="left")
-    figure.text(0.01, 0.005, footer, fontsize=7.5, color="#444444", va="bottom")
-    figure.set_layout_engine(ConstrainedLayoutEngine(rect=(0, 0.04, 1, 0.96)))  # the footer
+    _footer(figure, footer)
     return _save(figure, stem)
