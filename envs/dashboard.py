@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(config_path(args.env), suffix=args.suffix)
         rendered = render_dashboard(EnvironmentAws.of(config), config, since=args.since, out=out)
     except (ConfigError, RuntimeError, ClientError, BotoCoreError) as error:
-        console.print(f"[red]dashboard failed:[/red] {escape(str(error).splitlines()[0])}")
+        message = escape(str(error).splitlines()[0])
+        console.print(f"[red]dashboard failed:[/red] {message}", soft_wrap=True)  # one line
         return 2
     series = [s for p in rendered.panels for s in p.series]
     with_data = sum(1 for s in series if s.values)
