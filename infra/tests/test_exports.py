@@ -16,7 +16,14 @@ from infra.constructs.ssm_exports import (
     ImportedValues,
     ImportedValuesProps,
 )
-from infra.exports import STACK_ORDER, DataExport, NetworkExport, PipelineExport, Stack
+from infra.exports import (
+    STACK_ORDER,
+    DataExport,
+    NetworkExport,
+    PipelineExport,
+    Stack,
+    StackExport,
+)
 from infra.naming import ENVIRONMENTS, Naming
 from infra.tests.conftest import Synthesized
 
@@ -71,13 +78,16 @@ NAMING = Naming("dev", "d01")
 
 
 def test_a_stack_that_leaves_a_value_out_fails_synth() -> None:
-    partial = {e: "v" for e in NetworkExport if e is not NetworkExport.SUBNET_IDS}
+    partial: dict[StackExport, str] = {
+        e: "v" for e in NetworkExport if e is not NetworkExport.SUBNET_IDS
+    }
     with pytest.raises(ValueError, match="network stack does not export subnet_ids"):
         ExportedValues(_stack(), "x", props=ExportedValuesProps(naming=NAMING, values=partial))
 
 
 def test_one_stacks_exports_at_a_time() -> None:
-    mixed = {**{e: "v" for e in NetworkExport}, DataExport.DATA_KEY_ARN: "k"}
+    mixed: dict[StackExport, str] = {e: "v" for e in NetworkExport}
+    mixed[DataExport.DATA_KEY_ARN] = "k"
     with pytest.raises(ValueError, match="one stack's exports at a time"):
         ExportedValues(_stack(), "x", props=ExportedValuesProps(naming=NAMING, values=mixed))
 

@@ -26,7 +26,7 @@ def validation(
         terraform.init(stack_dir, "-backend=false", "-input=false", "-no-color")
         return dict(json.loads(terraform.run(stack_dir, "validate", "-json", "-no-color").stdout))
 
-    targets = [(env, stack) for env in ENVIRONMENTS for stack in STACK_ORDER]
+    targets = [(env, stack.value) for env in ENVIRONMENTS for stack in STACK_ORDER]
     # The first init fills the plugin cache and writes the shared lock file; the rest start
     # from that lock file and link the cached provider, two at a time (two cores, ~600 MB
     # per provider process).

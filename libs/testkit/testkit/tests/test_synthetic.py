@@ -50,7 +50,7 @@ def test_gzip_files(tmp_path: Path) -> None:
 
 
 def test_progress_is_told_every_character_written() -> None:
-    out, told = io.StringIO(), []
+    out, told = io.StringIO(), list[int]()
     write_transactions(out, target_bytes=3_000_000, seed=2, on_write=told.append)
     header = len(out.getvalue().split("\n", 1)[0]) + 1  # written before the rows, not counted
     assert sum(told) == len(out.getvalue()) - header

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 from testkit.aws import REGION, Resources
+from testkit.lambda_context import lambda_context
 
 import finalize.handler
 import ingest.handler
@@ -15,11 +16,6 @@ import transform.handler
 from pipeline_shared.metadata import MetadataTable
 
 _ITEM = ("bucket", "key", "etag", "ingest_id", "source", "header", "compression")
-
-
-class Context:
-    function_name, memory_limit_in_mb, aws_request_id = "fn-test", 1024, "req-1"
-    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:fn-test"
 
 
 def object_created(res: Resources, key: str, body: bytes) -> dict[str, Any]:
@@ -46,15 +42,15 @@ def object_created(res: Resources, key: str, body: bytes) -> dict[str, Any]:
 
 def run_workflow(event: dict[str, Any]) -> dict[str, Any]:
     """The summary Describe would get (or the plan, for a rejected or duplicate file)."""
-    plan = ingest.handler.lambda_handler(event, Context())
+    plan = ingest.handler.lambda_handler(event, lambda_context("fn-test"))
     if plan["status"] != "accepted":
         return dict(plan)
     while True:
         for chunk in plan["chunks"]:
             transform.handler.lambda_handler(
-                {**{k: plan[k] for k in _ITEM}, "chunk": chunk}, Context()
+                {**{k: plan[k] for k in _ITEM}, "chunk": chunk}, lambda_context("fn-test")
             )
-        summary = dict(finalize.handler.lambda_handler({"plan": plan}, Context()))
+        summary = dict(finalize.handler.lambda_handler({"plan": plan}, lambda_context("fn-test")))
         if summary["status"] != "RERUN":
             return summary
         plan = summary["plan"]

@@ -12,12 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from testkit.aws import REGION, Resources
+from testkit.lambda_context import lambda_context
 from testkit.synthetic import write_transactions
 
 import finalize.handler
 import ingest.handler
 import transform.handler
-from ingest.tests.lambda_path import Context, object_created, published, run_workflow
+from ingest.tests.lambda_path import object_created, published, run_workflow
 from pipeline_shared.metadata import MetadataTable
 
 
@@ -101,10 +102,10 @@ def test_a_failed_run_withdraws_what_its_chunks_published(
     text = io.StringIO()
     write_transactions(text, target_bytes=2_500_000, seed=4, defect_rate=0.01)
     event = object_created(pipeline_aws, "raw/bank/2024/05/01/f.csv", text.getvalue().encode())
-    plan = ingest.lambda_handler(event, Context())
+    plan = ingest.lambda_handler(event, lambda_context("fn-test"))
     item = {k: plan[k] for k in ("bucket", "key", "etag", "ingest_id", "source", "header")}
     for chunk in plan["chunks"][:-1]:  # the last chunk "fails": its Map iteration never returns
-        transform.lambda_handler({**item, "chunk": chunk}, Context())
+        transform.lambda_handler({**item, "chunk": chunk}, lambda_context("fn-test"))
     s3 = boto3.client("s3", region_name=REGION)
 
     def stored(bucket: str) -> int:
@@ -113,10 +114,12 @@ def test_a_failed_run_withdraws_what_its_chunks_published(
     published = stored(pipeline_aws.processed_bucket) + stored(pipeline_aws.quarantine_bucket)
     assert published >= 2
     failure = {"plan": {"value": plan}, "error": {"Error": "States.TaskFailed", "Cause": "boom"}}
-    result = finalize.lambda_handler({"failure": failure}, Context())
+    result = finalize.lambda_handler({"failure": failure}, lambda_context("fn-test"))
     assert result["recorded"] is True and result["outputs_withdrawn"] == published
     assert stored(pipeline_aws.processed_bucket) == stored(pipeline_aws.quarantine_bucket) == 0
-    again = finalize.lambda_handler({"failure": failure}, Context())  # a retried failure path
+    again = finalize.lambda_handler(
+        {"failure": failure}, lambda_context("fn-test")
+    )  # a retried failure path
     assert again["recorded"] is False and again["outputs_withdrawn"] == published
     record = MetadataTable(pipeline_aws.metadata_table).get_file(
         bucket=pipeline_aws.raw_bucket, key="raw/bank/2024/05/01/f.csv", etag=plan["etag"]
@@ -159,7 +162,7 @@ def test_a_failed_file_can_be_registered_again(pipeline_aws: Resources, handlers
 def test_not_an_s3_event_is_a_clear_error(handlers: Any) -> None:
     ingest, _, _ = handlers
     with pytest.raises(ValueError, match="not an S3 Object Created event"):
-        ingest.lambda_handler({"detail": {}}, Context())
+        ingest.lambda_handler({"detail": {}}, lambda_context("fn-test"))
 
 
 def test_failure_path_marks_a_registered_file_failed_only(
@@ -175,10 +178,14 @@ def test_failure_path_marks_a_registered_file_failed_only(
         },
         "error": {"Error": "Lambda.Unknown", "Cause": "out of memory"},
     }
-    assert finalize.lambda_handler({"failure": state}, Context())["recorded"] is True
+    assert (
+        finalize.lambda_handler({"failure": state}, lambda_context("fn-test"))["recorded"] is True
+    )
     record = table.get_file(bucket="raw", key="raw/b/2024/05/01/a.csv", etag="e1")
     assert (
         record is not None and record["status"] == "FAILED" and "out of memory" in record["reason"]
     )
     # Already FAILED (or SUCCEEDED, REJECTED): left as it is.
-    assert finalize.lambda_handler({"failure": state}, Context())["recorded"] is False
+    assert (
+        finalize.lambda_handler({"failure": state}, lambda_context("fn-test"))["recorded"] is False
+    )

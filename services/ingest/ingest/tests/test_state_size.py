@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from testkit.aws import REGION, Resources
+from testkit.lambda_context import lambda_context
 
 import ingest.handler
 import ingest.plan
@@ -37,7 +38,6 @@ from finalize.run import RERUN, finalize_run, record_failure
 from finalize.settings import MAX_CHUNK_BYTES
 from ingest.chunking import MAX_CHUNKS
 from ingest.settings import MAX_FILE_BYTES, Settings
-from ingest.tests.lambda_path import Context
 from notify.messages import compose
 from pipeline_shared.contract import MAX_HEADER_BYTES, REQUIRED_COLUMNS
 from pipeline_shared.metadata import SUCCEEDED, MetadataTable
@@ -158,7 +158,7 @@ def plan_of(
         return b"\n" + header.record() * 4
 
     monkeypatch.setattr(ingest.plan, "_read_range", read_range)
-    plan = ingest.handler.lambda_handler(event, Context())
+    plan = ingest.handler.lambda_handler(event, lambda_context("fn-test"))
     assert plan["status"] == "accepted"
     return dict(plan)
 

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from testkit.lambda_context import lambda_context
 
 import notify.handler
 from notify.tests.test_messages import SUMMARY
 from pipeline_shared.config import ConfigError
-
-
-class _Context:
-    function_name, memory_limit_in_mb, aws_request_id = "notify-test", 256, "req-1"
-    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:notify-test"
 
 
 @pytest.fixture
@@ -23,7 +19,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_returns_subject_body_and_severity_for_the_publish_task(env: None) -> None:
-    result = notify.handler.lambda_handler(SUMMARY, _Context())
+    result = notify.handler.lambda_handler(SUMMARY, lambda_context("notify-test", memory_mb=256))
     assert set(result) == {"subject", "body", "severity"}
     assert result["severity"] == "warning"
     assert "s3://processed-test-t1/processed/bank/" in result["body"]
@@ -33,4 +29,4 @@ def test_missing_configuration_names_the_variable(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("PIPELINE_ENV", raising=False)
     notify.handler.settings.cache_clear()
     with pytest.raises(ConfigError, match="PIPELINE_ENV is not set"):
-        notify.handler.lambda_handler(SUMMARY, _Context())
+        notify.handler.lambda_handler(SUMMARY, lambda_context("notify-test", memory_mb=256))

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from testkit.aws import REGION, Resources, inject_errors
+from testkit.lambda_context import lambda_context
 
 import transform.handler
 from pipeline_shared import aws
@@ -18,11 +19,6 @@ from pipeline_shared.retry import RetriesExhausted
 from transform.tests.helpers import GOOD, HEADER
 
 KEY = "raw/bank/2024/05/01/day.csv"
-
-
-class _Context:
-    function_name, memory_limit_in_mb, aws_request_id = "transform-test", 1024, "req-1"
-    invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:transform-test"
 
 
 def _handler() -> Any:
@@ -51,7 +47,7 @@ def _event(res: Resources, data: bytes, **overrides: Any) -> dict[str, Any]:
 
 def test_chunk_is_written_to_s3_and_recorded(pipeline_aws: Resources) -> None:
     data = f"{HEADER}\n{GOOD}\n{GOOD}\nbad,row\n".encode()
-    result = _handler()(_event(pipeline_aws, data), _Context())
+    result = _handler()(_event(pipeline_aws, data), lambda_context("transform-test"))
     assert (result["rows_written"], result["duplicates"], result["rows_quarantined"]) == (1, 1, 1)
     assert "outputs" not in result  # counts only: the record lists the outputs
     s3 = boto3.client("s3", region_name=REGION)
@@ -79,7 +75,7 @@ def test_second_chunk_gets_the_header_from_the_plan(pipeline_aws: Resources) -> 
         first + second,
         chunk={"index": 1, "start": len(first), "end": len(first) + len(second)},
     )
-    result = _handler()(event, _Context())
+    result = _handler()(event, lambda_context("transform-test"))
     assert result["rows_read"] == 1 and result["rows_written"] == 1
 
 
@@ -96,7 +92,7 @@ def test_throttling_on_s3_and_dynamodb_is_retried_then_succeeds(
         status=400,
         times=4,
     )
-    result = handler(event, _Context())
+    result = handler(event, lambda_context("transform-test"))
     assert result["rows_written"] == 1
     assert len(s3_failures) == 4 and len(ddb_failures) == 4
     # Every failed attempt was followed by a backoff wait (botocore's, then ours).
@@ -110,7 +106,7 @@ def test_retries_exhausted_raise_a_named_error(
     handler = _handler()
     inject_errors(aws.s3(), "GetObject", code="SlowDown", status=503, times=1000)
     with pytest.raises(RetriesExhausted, match="gave up after"):
-        handler(event, _Context())
+        handler(event, lambda_context("transform-test"))
     item = boto3.client("dynamodb", region_name=REGION).get_item(
         TableName=pipeline_aws.metadata_table,
         Key={"pk": {"S": "INGEST#ing-1"}, "sk": {"S": "CHUNK#00000"}},
@@ -127,7 +123,7 @@ def test_a_failed_upload_records_the_outputs_to_withdraw(
     handler = _handler()
     inject_errors(aws.s3(), "PutObject", code="SlowDown", status=503, times=1000)
     with pytest.raises(RetriesExhausted):
-        handler(event, _Context())
+        handler(event, lambda_context("transform-test"))
     item = boto3.client("dynamodb", region_name=REGION).get_item(
         TableName=pipeline_aws.metadata_table,
         Key={"pk": {"S": "INGEST#ing-1"}, "sk": {"S": "CHUNK#00000"}},
@@ -167,7 +163,7 @@ def test_a_chunk_of_a_run_already_failed_publishes_nothing(pipeline_aws: Resourc
     event = _event(pipeline_aws, f"{HEADER}\n{GOOD}\nbad,row\n".encode())
     _fail_file(pipeline_aws, event)
     with pytest.raises(RunEnded, match="no longer REGISTERED"):
-        _handler()(event, _Context())
+        _handler()(event, lambda_context("transform-test"))
     assert _stored(pipeline_aws) == []
     status, reason = _chunk_status(pipeline_aws)
     assert status == "FAILED" and reason.startswith("RunEnded")
@@ -188,7 +184,7 @@ def test_a_chunk_whose_run_fails_while_it_uploads_takes_its_outputs_back(
 
     aws.s3().meta.events.register("after-call.s3.PutObject", fail_the_run_once)
     with pytest.raises(RunEnded):
-        _handler()(event, _Context())
+        _handler()(event, lambda_context("transform-test"))
     assert len(uploaded) == 2  # the Parquet file and the quarantine file went up...
     assert _stored(pipeline_aws) == []  # ...and were taken back
     assert _chunk_status(pipeline_aws)[0] == "FAILED"
@@ -197,7 +193,7 @@ def test_a_chunk_whose_run_fails_while_it_uploads_takes_its_outputs_back(
 def test_rejected_file_writes_nothing(pipeline_aws: Resources) -> None:
     event = _event(pipeline_aws, b"not,a,transactions,file\n1,2,3,4\n")
     with pytest.raises(FileRejected):
-        _handler()(event, _Context())
+        _handler()(event, lambda_context("transform-test"))
     listed = boto3.client("s3", region_name=REGION).list_objects_v2(
         Bucket=pipeline_aws.processed_bucket
     )
@@ -206,4 +202,4 @@ def test_rejected_file_writes_nothing(pipeline_aws: Resources) -> None:
 
 def test_malformed_event_is_a_clear_error(pipeline_aws: Resources) -> None:
     with pytest.raises(ValueError, match="malformed transform event"):
-        _handler()({"bucket": "b"}, _Context())
+        _handler()({"bucket": "b"}, lambda_context("transform-test"))
