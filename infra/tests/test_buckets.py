@@ -95,18 +95,19 @@ def test_the_prefix_follows_s3_naming_rules(
 
 
 def test_the_longest_created_name_must_fit_63_characters(tmp_path: Path) -> None:
-    # 'txn-quarantine-staging-<12>' is the longest a stack makes: 35 characters, 27 left
-    fits = Naming("staging", "abcdefghijkl", "a" * 27)
-    assert len(fits.bucket("quarantine")) == 63
+    # '-txn-query-results-staging-<12>' is the longest a stack makes: 39 characters, 24 left
+    fits = Naming("staging", "abcdefghijkl", "a" * 24)
+    assert len(fits.bucket("query-results")) == 63
     with pytest.raises(NamingError, match="is 64 characters; S3 allows 3 to 63"):
-        Naming("staging", "abcdefghijkl", "a" * 28)
-    text = DEV.replace('bucket_prefix = "example-fin"', f'bucket_prefix = "{"b" * 41}"', 1)
+        Naming("staging", "abcdefghijkl", "a" * 25)
+    text = DEV.replace('bucket_prefix = "example-fin"', f'bucket_prefix = "{"b" * 38}"', 1)
     with pytest.raises(
         ConfigError,
-        match=r"naming\.bucket_prefix: bucket name 'b{41}-txn-quarantine-dev-d01' is 64 characters",
+        match=r"naming\.bucket_prefix: bucket name 'b{38}-txn-query-results-dev-d01' is 64 characters",
     ):
         _load(tmp_path, text)
-    assert len(_load(tmp_path, text.replace("b" * 41, "b" * 40)).naming.bucket("quarantine")) == 63
+    loaded = _load(tmp_path, text.replace("b" * 38, "b" * 37))
+    assert len(loaded.naming.bucket("query-results")) == 63
 
 
 def test_a_missing_prefix_is_an_error_naming_the_setting(tmp_path: Path) -> None:
@@ -248,6 +249,7 @@ def test_each_bucket_role_has_its_own_storage_class(
         "processed": [{"days": 90, "storage_class": "GLACIER_IR"}],  # queryable
         "quarantine": [{"days": 90, "storage_class": "GLACIER_IR"}],
         "artifacts": [],  # layer zips never leave Standard
+        "query-results": [],  # expire after a week instead (query.results_expire_days)
     }
     assert s.config.archive_classes == DEFAULT_ARCHIVE
 

@@ -16,7 +16,7 @@ import pytest
 
 from infra.tests.conftest import REPO, Synthesized
 
-SKIPS_FILE = REPO / "infra" / "policy" / "checkov_skips.toml"
+SKIPS_FILE = REPO / "tooling" / "policy" / "checkov_skips.toml"
 # Where Pants puts the checkov PEX (runtime_package_dependencies in infra/tests/BUILD).
 PANTS_PEX = Path("3rdparty.python/checkov.pex")
 

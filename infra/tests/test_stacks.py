@@ -58,7 +58,7 @@ def test_buckets_are_private_encrypted_versioned_tiered_and_tls_only(
     s = synthesized[env]
     buckets = s.resources("aws_s3_bucket")
     adopted = set(s.config.existing_buckets.values())  # released, never emptied: test_buckets.py
-    assert len(buckets) == 4 and all(
+    assert len(buckets) == 5 and all(
         b["force_destroy"] is (b["bucket"] not in adopted) for b in buckets.values()
     )
     for block in s.resources("aws_s3_bucket_public_access_block").values():
@@ -107,6 +107,7 @@ def test_prod_adopts_its_legacy_bucket_names(prod: Synthesized) -> None:
         "fin-transactions-processed-prod-use2",
         "example-fin-txn-quarantine-prod-p01",
         "example-fin-txn-artifacts-prod-p01",
+        "example-fin-txn-query-results-prod-p01",
     }
     assert "import" not in prod.stacks["data"]  # moved to HCL for checkov (infra/app.py)
     adopted = (prod.out / "stacks" / "data" / "imports.tf").read_text()
