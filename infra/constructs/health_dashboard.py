@@ -62,9 +62,9 @@ class HealthDashboard(Dashboard):
             SingleValueWidget(
                 title="Rows (5 min)",
                 metrics=[
-                    m.app("RowsRead", "transform"),
-                    m.app("RowsWritten", "transform"),
-                    m.app("RowsQuarantined", "transform"),
+                    m.app("RowsRead", "finalize"),
+                    m.app("RowsWritten", "finalize"),
+                    m.app("RowsQuarantined", "finalize"),
                 ],
                 width=THIRD,
             ),
@@ -125,8 +125,8 @@ class HealthDashboard(Dashboard):
             ),
             GraphWidget(
                 title="Rows",
-                left=[m.app("RowsWritten", "transform"), m.app("DuplicateRows", "transform")],
-                right=[m.app("RowsQuarantined", "transform")],
+                left=[m.app("RowsWritten", "finalize"), m.app("DuplicateRows", "finalize")],
+                right=[m.app("RowsQuarantined", "finalize")],
                 width=THIRD,
             ),
             GraphWidget(

@@ -87,9 +87,11 @@ class PipelineMetrics:
 
     @property
     def quarantine_rate(self) -> MathExpression:
+        """Of the rows of files that finalized: per file, as their outputs hold them, not per
+        chunk run (services/finalize/finalize/run.py, FILE_ROW_METRICS)."""
         return _percent(
-            ("quarantined", self.app("RowsQuarantined", "transform")),
-            ("rows", self.app("RowsRead", "transform")),
+            ("quarantined", self.app("RowsQuarantined", "finalize")),
+            ("rows", self.app("RowsRead", "finalize")),
             label="quarantined %",
         )
 

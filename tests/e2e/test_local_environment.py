@@ -231,9 +231,9 @@ def test_the_dashboard_shows_the_sample_day(
     handlers printed (EMF, through the handler runner) add up to the files' run summaries.
 
     Expectations come from the run summaries (the sample day's, plus the metadata record of a
-    file processed after it: the re-driven one), not from the metrics. The transform counts
-    each chunk it runs, and a regrouped file's re-read chunks run twice; so the chunk-level
-    identity holds exactly, and the dashboard's rows exceed the files' by what was read again.
+    file processed after it: the re-driven one), not from the metrics. The dashboard's rows are
+    finalize's, per file, so they equal the summaries exactly, though the wire file's chunks
+    were read twice (its regroup) and duplicates across chunks were settled only by finalize.
     """
     assert deployed.endpoint and deployed.sample_day
     config, _, state = local
@@ -272,19 +272,17 @@ def test_the_dashboard_shows_the_sample_day(
     rows = {label: totals[("Rows (5 min)", label)] for label in ("RowsRead", "RowsWritten")}
     rows["RowsQuarantined"] = totals[("Rows", "RowsQuarantined")]
     rows["DuplicateRows"] = totals[("Rows", "DuplicateRows")]
-    # Each chunk's own accounting, summed over every chunk the transform ran.
-    assert rows["RowsRead"] == rows["RowsWritten"] + rows["RowsQuarantined"] + rows["DuplicateRows"]
-    again = rows["RowsRead"] - read  # the rows of chunks read a second time (the regroup)
     print(
         f"summaries: read {read}, written {written}, quarantined {quarantined}, "
-        f"duplicates {duplicates}; dashboard: {rows}; read again {again}"
+        f"duplicates {duplicates}; dashboard: {rows}"
     )
-    regrouped = [f for f in files if f.regrouped]
-    assert regrouped  # test_sample_day_comes_out_as_expected holds the wire file to it
-    assert 0 < again <= 2 * sum(f.rows_read for f in regrouped)  # some of its chunks, once more
-    assert 0 <= rows["RowsQuarantined"] - quarantined <= again
-    # Cross-chunk duplicates are found after the chunks wrote them: written counts them too.
-    assert written <= rows["RowsWritten"] <= written + again + duplicates
+    assert any(f.regrouped for f in files)  # a file whose chunks were read twice is in it
+    assert rows == {
+        "RowsRead": read,
+        "RowsWritten": written,
+        "RowsQuarantined": quarantined,
+        "DuplicateRows": duplicates,
+    }
 
     succeeded = [r for r in records if r["status"]["S"] == "SUCCEEDED"]
     rejected = [r for r in records if r["status"]["S"] == "REJECTED"]

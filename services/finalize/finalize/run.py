@@ -20,6 +20,15 @@ from pipeline_shared.observability import MetricUnit, logger, metrics
 from pipeline_shared.outcomes import DUPLICATE, UNTERMINATED
 
 COUNTS = ("rows_read", "rows_written", "rows_quarantined", "duplicates", "bytes_read")
+# A succeeded file's rows, as its outputs hold them, for the dashboard and the quarantine-rate
+# alarm. The transform publishes the same names per chunk run (service "transform"), where a
+# regrouped chunk, read twice, counts twice and cross-chunk duplicates count as written.
+FILE_ROW_METRICS = {
+    "RowsRead": "rows_read",
+    "RowsWritten": "rows_written",
+    "RowsQuarantined": "rows_quarantined",
+    "DuplicateRows": "duplicates",
+}
 RERUN = "RERUN"  # the workflow reads the regrouped chunks again, then finalizes again
 MAX_REGROUPS = 1  # a second broken chain is a bug, not a guess: the file fails
 
@@ -87,6 +96,8 @@ def finalize_run(
         },
     )
     metrics.add_metric(name="FilesSucceeded", unit=MetricUnit.Count, value=1)
+    for metric, count in FILE_ROW_METRICS.items():
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=totals[count])
     return {
         **_summary(plan, records, SUCCEEDED),
         **totals,
