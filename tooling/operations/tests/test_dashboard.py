@@ -53,7 +53,7 @@ def _body() -> dict[str, Any]:
     return built.body()
 
 
-def _emf(at: dt.datetime, **values: Any) -> dict[str, Any]:
+def _emf(at: dt.datetime, service: str, **values: Any) -> dict[str, Any]:
     """An EMF document, written out as the specification shows one."""
     return {
         "_aws": {
@@ -66,7 +66,7 @@ def _emf(at: dt.datetime, **values: Any) -> dict[str, Any]:
                 }
             ],
         },
-        "service": "transform",
+        "service": service,
         **values,
     }
 
@@ -80,13 +80,27 @@ def cloudwatch(aws_credentials: None) -> Iterator[Any]:
         first, second = NOW - dt.timedelta(minutes=40), NOW - dt.timedelta(minutes=1)
         data = [
             *emulator_metrics.emf_metric_data(
-                _emf(first, RowsRead=1000, RowsWritten=940, RowsQuarantined=40, DuplicateRows=20)
+                _emf(
+                    first,
+                    "finalize",
+                    RowsRead=1000,
+                    RowsWritten=940,
+                    RowsQuarantined=40,
+                    DuplicateRows=20,
+                )
             ),
             *emulator_metrics.emf_metric_data(
-                _emf(second, RowsRead=500, RowsWritten=495, RowsQuarantined=5, DuplicateRows=0)
+                _emf(
+                    second,
+                    "finalize",
+                    RowsRead=500,
+                    RowsWritten=495,
+                    RowsQuarantined=5,
+                    DuplicateRows=0,
+                )
             ),
             *emulator_metrics.emf_metric_data(
-                _emf(first, ChunkLatency=[float(v) for v in range(10, 110)])
+                _emf(first, "transform", ChunkLatency=[float(v) for v in range(10, 110)])
             ),
         ]
         for at, error in ((first, False), (first, True), (second, False), (second, False)):

@@ -12,13 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-HANDLER = """
+from pipeline_shared import observability
+
+HANDLER = f"""
 from types import SimpleNamespace
 
 import boto3
 from botocore.stub import Stubber
 
-from pipeline_shared.observability import lambda_entry
+from {observability.__name__} import lambda_entry
 
 s3 = boto3.client("s3", region_name="us-east-2", aws_access_key_id="x", aws_secret_access_key="x")
 
@@ -26,12 +28,12 @@ s3 = boto3.client("s3", region_name="us-east-2", aws_access_key_id="x", aws_secr
 @lambda_entry
 def lambda_handler(event, context):
     with Stubber(s3) as stub:
-        stub.add_response("head_bucket", {})
+        stub.add_response("head_bucket", {{}})
         s3.head_bucket(Bucket="raw")
-    return {"ok": True}
+    return {{"ok": True}}
 
 
-print(lambda_handler({}, SimpleNamespace(
+print(lambda_handler({{}}, SimpleNamespace(
     function_name="ingest-dev-d01", memory_limit_in_mb=256, aws_request_id="req-1",
     invoked_function_arn="arn:aws:lambda:us-east-2:123456789012:function:ingest-dev-d01",
 )))
@@ -48,6 +50,7 @@ def _run(tmp_path: Path, **env: str) -> list[dict[str, Any]]:
     script.write_text(HANDLER)
     variables = {
         **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),  # this test's sources
         "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}",
         "POWERTOOLS_SERVICE_NAME": "ingest",
         "POWERTOOLS_METRICS_NAMESPACE": "Pipeline/dev-d01",
