@@ -76,7 +76,6 @@ class HandlerRunner:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._cloudwatch: dict[str, Any] = {}
-        metrics.moto_reads_what_the_dashboard_asks()  # the metrics published here, read back
 
     def cloudwatch(self, region: str) -> Any:
         """The emulator's CloudWatch in the function's region: where AWS keeps its metrics."""

@@ -12,6 +12,8 @@ fails once moto supports the call itself: then delete the shim.
   emulator counted as secure transport; everything else is moto's own evaluation.
 - ``eventbridge_to_sfn`` (in tooling/deploy/sample_day.py, not a patch): moto's EventBridge cannot start a
   Step Functions execution; the sample day starts each one with the event EventBridge sends.
+- ``moto_reads_what_the_dashboard_asks`` (in metrics.py, beside the metrics it reads): moto's
+  GetMetricData computes no percentile and no metric math; the dashboard asks for both.
 - ``lambda_runs_real_handlers``: moto cannot run Lambda code without Docker; run the function's
   real handler from its deployed package and layers, in a subprocess (handler_runner).
 - ``dynamodb_missing_table_named``: moto answers a call on a missing table "Requested resource
@@ -45,6 +47,8 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 from moto.core.responses import ActionResult
 from moto.stepfunctions.responses import StepFunctionResponse
+
+from tooling.emulator import metrics
 
 Invoker = Callable[[Any, Any], tuple[str, bool, str]]
 
@@ -186,3 +190,4 @@ def install_all(invoke: Invoker) -> None:
     lambda_runs_real_handlers(invoke)
     sfn_data_limit_is_terminal()
     sfn_task_input_quota()
+    metrics.moto_reads_what_the_dashboard_asks()
