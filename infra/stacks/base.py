@@ -9,6 +9,8 @@ from constructs import Construct
 from infra.aspects.rules import all_rules
 from infra.aspects.tagging import FinOpsTags
 from infra.config import REQUIRED_TAGS, EnvironmentConfig
+from infra.constructs.ssm_exports import ImportedValues, ImportedValuesProps
+from infra.exports import Stack
 
 # Services the stacks manage, as the provider's per-service endpoint settings name them.
 EMULATED_SERVICES = (
@@ -67,6 +69,12 @@ class EnvironmentStack(TerraformStack):
             legacy_bucket_names=legacy,
         ):
             Aspects.of(self).add(rule)
+
+    def imported(self, stack: Stack) -> ImportedValues:
+        """The values ``stack`` exported, read from Parameter Store (a construct named for it)."""
+        return ImportedValues(
+            self, stack.value, props=ImportedValuesProps(naming=self.config.naming, stack=stack)
+        )
 
     def _state_backend(self, id: str) -> None:
         config = self.config

@@ -11,8 +11,6 @@ from infra.constructs.network import NetworkProps, PrivateNetwork
 from infra.constructs.ssm_exports import (
     ExportedValues,
     ExportedValuesProps,
-    ImportedValues,
-    ImportedValuesProps,
 )
 from infra.exports import DataExport, NetworkExport, Stack
 from infra.stacks.base import EnvironmentStack
@@ -23,9 +21,7 @@ NAME = Stack.NETWORK
 class NetworkStack(EnvironmentStack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, NAME, config=config)
-        data = ImportedValues(
-            self, "data", props=ImportedValuesProps(naming=config.naming, stack=Stack.DATA)
-        )
+        data = self.imported(Stack.DATA)
         network = PrivateNetwork(
             self,
             "network",

@@ -9,7 +9,6 @@ from infra.config import FUNCTIONS, EnvironmentConfig
 from infra.constructs.health_dashboard import HealthDashboard, HealthDashboardProps
 from infra.constructs.pipeline_alarms import PipelineAlarms, PipelineAlarmsProps
 from infra.constructs.pipeline_metrics import PipelineMetrics
-from infra.constructs.ssm_exports import ImportedValues, ImportedValuesProps
 from infra.exports import DataExport, PipelineExport, Stack
 from infra.stacks import pipeline_stack
 from infra.stacks.base import EnvironmentStack
@@ -22,12 +21,7 @@ class ObservabilityStack(EnvironmentStack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, NAME, config=config)
         naming = config.naming
-        pipeline = ImportedValues(
-            self, "pipeline", props=ImportedValuesProps(naming=naming, stack=Stack.PIPELINE)
-        )
-        data = ImportedValues(
-            self, "data", props=ImportedValuesProps(naming=naming, stack=Stack.DATA)
-        )
+        pipeline, data = self.imported(Stack.PIPELINE), self.imported(Stack.DATA)
         state_machine = pipeline.get(PipelineExport.STATE_MACHINE_ARN)
         functions = {name: pipeline.get(PipelineExport.function_name(name)) for name in FUNCTIONS}
         table = data.get(DataExport.METADATA_TABLE_NAME)

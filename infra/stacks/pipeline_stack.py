@@ -20,8 +20,6 @@ from infra.constructs.references import BucketRef, KeyRef, TableRef, TopicRef
 from infra.constructs.ssm_exports import (
     ExportedValues,
     ExportedValuesProps,
-    ImportedValues,
-    ImportedValuesProps,
 )
 from infra.constructs.workflow import (
     MAX_FILE_BYTES,
@@ -97,12 +95,7 @@ class PipelineStack(EnvironmentStack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig, packages: Packages) -> None:
         super().__init__(scope, NAME, config=config)
         naming = config.naming
-        network = ImportedValues(
-            self, "network", props=ImportedValuesProps(naming=naming, stack=Stack.NETWORK)
-        )
-        data = ImportedValues(
-            self, "data", props=ImportedValuesProps(naming=naming, stack=Stack.DATA)
-        )
+        network, data = self.imported(Stack.NETWORK), self.imported(Stack.DATA)
         key = KeyRef(data.get(DataExport.DATA_KEY_ARN))
         raw, processed, quarantine = (
             BucketRef(
