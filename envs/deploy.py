@@ -37,7 +37,7 @@ from tooling.deploy.orchestrator import DeployFailed, StackResult
 from tooling.deploy.packaging import build_packages
 from tooling.deploy.sample_day import SampleDayReport
 from tooling.deploy.terraform import TerraformError
-from tooling.emulator import server as emulator
+from tooling.emulator import control as emulator
 
 console = Console(stderr=True)
 

@@ -18,7 +18,7 @@ import infra  # noqa: F401
 from infra.config import EnvironmentConfig, load_config
 from tooling.deploy.environment import Outcome, run_environment
 from tooling.emulator import call_report
-from tooling.emulator import server as emulator
+from tooling.emulator import control as emulator
 from tooling.operations.aws import EnvironmentAws
 from tooling.operations.dashboard import render_dashboard
 from tooling.operations.executions import wait_for

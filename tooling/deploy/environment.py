@@ -60,7 +60,7 @@ def run_environment(
     # Terraform is one clear TerraformError (tooling/deploy/terraform.py, MINIMUM_VERSION).
     terraform = Terraform.configured(state_dir / "terraform")
     if config.is_emulated:
-        from tooling.emulator import server as emulator
+        from tooling.emulator import control as emulator
 
         if command == "destroy" and emulator.running(state_dir) is None:
             return outcome  # nothing was deployed, or the emulator (and all it held) is gone

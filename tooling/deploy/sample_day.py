@@ -22,7 +22,7 @@ from testkit.synthetic import GeneratedFile, write_transactions
 
 from infra.config import EnvironmentConfig
 from infra.exports import DataExport, PipelineExport
-from tooling.emulator.call_report import role_access_key
+from tooling.emulator.credentials import role_access_key
 from tooling.operations.aws import EnvironmentAws
 from tooling.operations.events import object_created_event
 from tooling.operations.executions import start_execution, wait_for

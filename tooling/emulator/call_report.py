@@ -2,8 +2,8 @@
 machine makes in a local run, held against the IAM policies of the role it runs under.
 
 Attribution. The handler runner gives each function its role's own access key
-(``role_access_key``: ``LOCALROLE`` + the role's name; moto accepts any key), and moto's Step
-Functions calls its tasks' services with the fixed key ``ak``
+(credentials.py, ``role_access_key``: ``LOCALROLE`` + the role's name; moto accepts any key),
+and moto's Step Functions calls its tasks' services with the fixed key ``ak``
 (moto/stepfunctions/parser/asl/utils/boto_client.py), which stands for the state machine's
 role; the sample day starts each execution with the event rule target's role, as EventBridge
 does (tooling/deploy/sample_day.py). ``CallRecorder`` (a WSGI layer of the emulator) writes one JSON line per such call to
@@ -38,10 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from infra.constructs.grants import LOG_DELIVERY_ACTIONS
+from tooling.emulator.credentials import ROLE_KEY_PREFIX
 from tooling.emulator.middleware import AnsweredStatus, App, Environ, StartResponse
 
 CALLS_FILE = "calls.jsonl"
-ROLE_KEY_PREFIX = "LOCALROLE"
 STATE_MACHINE_KEY = "ak"  # moto's Step Functions task clients
 STATE_MACHINE = "<state machine>"
 DEFAULT_ACCOUNT = "123456789012"
@@ -66,11 +66,6 @@ _RESOURCE_MEMBERS = (
     "Namespace",
     "Action",
 )
-
-
-def role_access_key(role_name: str) -> str:
-    """The access key a function runs with locally: its role, recoverable from the key."""
-    return f"{ROLE_KEY_PREFIX}{role_name}"
 
 
 def role_of_key(access_key: str) -> str | None:

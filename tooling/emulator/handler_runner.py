@@ -34,7 +34,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend
 
 from tooling.emulator import metrics
-from tooling.emulator.call_report import role_access_key
+from tooling.emulator.credentials import role_access_key
 
 LOG = logging.getLogger("emulator")
 

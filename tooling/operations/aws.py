@@ -11,7 +11,7 @@ import boto3
 
 from infra.config import EnvironmentConfig
 from infra.exports import StackExport
-from tooling.emulator import server as emulator
+from tooling.emulator import control as emulator
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tooling.emulator import call_report
-from tooling.emulator import server as emulator
+from tooling.emulator import call_report, server
 from tooling.emulator.call_report import Grant, Request, evaluate, report, requests
+from tooling.emulator.credentials import role_access_key
 
 ACCOUNT = "123456789012"
 TABLE = f"arn:aws:dynamodb:us-east-2:{ACCOUNT}:table/meta"
@@ -202,7 +202,7 @@ def test_each_unused_grant_needs_a_named_path() -> None:
 
 
 def test_role_keys_round_trip() -> None:
-    assert call_report.role_of_key(call_report.role_access_key("ingest-role-local-e2e")) == (
+    assert call_report.role_of_key(role_access_key("ingest-role-local-e2e")) == (
         "ingest-role-local-e2e"
     )
     assert call_report.role_of_key("ak") == call_report.STATE_MACHINE
@@ -212,7 +212,7 @@ def test_role_keys_round_trip() -> None:
 @pytest.fixture
 def recording_server(aws_credentials: None, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     calls = tmp_path / call_report.CALLS_FILE
-    wsgi = emulator.wsgi_server(0, calls)
+    wsgi = server.wsgi_server(0, calls)
     thread = threading.Thread(target=wsgi.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{wsgi.server_port}", calls
@@ -237,10 +237,10 @@ def test_the_recorder_keeps_a_roles_calls_and_no_one_elses(
     client("s3", "test").create_bucket(
         Bucket="raw", CreateBucketConfiguration={"LocationConstraint": "us-east-2"}
     )
-    role = client("s3", call_report.role_access_key("reader"))
+    role = client("s3", role_access_key("reader"))
     role.put_object(Bucket="raw", Key="raw/a.csv", Body=b"x")
     role.get_object(Bucket="raw", Key="raw/a.csv")["Body"].read()
-    client("dynamodb", call_report.role_access_key("reader")).list_tables()
+    client("dynamodb", role_access_key("reader")).list_tables()
     recorded = call_report.read_calls(calls.parent)
     assert [(c["principal"], c["method"], c["path"]) for c in recorded[:2]] == [
         ("reader", "PUT", "/raw/raw/a.csv"),

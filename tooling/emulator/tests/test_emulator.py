@@ -5,7 +5,6 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
@@ -81,33 +80,3 @@ def test_a_retry_of_an_answered_create_gets_the_same_answer(
     assert retry == first
     lines = [record.getMessage() for record in caplog.records]
     assert any("CreateTable attempt=2" in line and "same answer" in line for line in lines), lines
-
-
-def test_recent_calls_are_the_last_lines_of_the_log(tmp_path: Path) -> None:
-    lines = [f'127.0.0.1 - - "POST / DynamoDB_20120810.Call{i}" 200 0.001s' for i in range(50)]
-    (tmp_path / emulator.LOG_FILE).write_text("\n".join(lines) + "\n")
-    report = emulator.recent_calls(tmp_path, count=3).splitlines()
-    assert report[0].startswith("the emulator's last 3 calls")
-    assert report[1:] == lines[-3:]
-
-
-def test_recent_calls_say_when_there_is_no_log(tmp_path: Path) -> None:
-    assert "no emulator log" in emulator.recent_calls(tmp_path)
-
-
-def test_a_new_emulator_starts_a_new_log_and_keeps_the_last(tmp_path: Path) -> None:
-    (tmp_path / emulator.LOG_FILE).write_text("the last emulator's calls\n")
-    log = emulator.fresh_log(tmp_path)
-    assert not log.exists()
-    assert (tmp_path / emulator.PREVIOUS_LOG_FILE).read_text() == "the last emulator's calls\n"
-
-
-def test_server_errors_are_the_calls_answered_5xx(tmp_path: Path) -> None:
-    lines = [
-        '2026-11-26 03:41:54,277 INFO "POST / DynamoDB_20120810.DescribeTable" 200 0.002s',
-        '2026-11-26 03:41:54,278 INFO "PUT /backup/plans/p/selections" 500 0.010s',
-        '2026-11-26 03:41:54,279 INFO "GET /b?policy=" 404 0.003s',
-        "2026-11-26 03:41:54,280 ERROR Error on request: 500 in a traceback line",
-    ]
-    (tmp_path / emulator.LOG_FILE).write_text("\n".join(lines) + "\n")
-    assert emulator.server_errors(tmp_path) == [lines[1]]

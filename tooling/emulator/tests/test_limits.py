@@ -20,8 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.awslambda.models import LambdaFunction
 
-from tooling.emulator import limits, shims
-from tooling.emulator import server as emulator
+from tooling.emulator import limits, server, shims
 from tooling.emulator.middleware import AwsLimits, decode_aws_chunked
 
 REGION = "us-east-2"
@@ -48,7 +47,7 @@ def endpoint() -> Iterator[str]:
             ("AWS_DEFAULT_REGION", REGION),
         ):
             patch.setenv(name, value)
-        wsgi = emulator.wsgi_server(0)
+        wsgi = server.wsgi_server(0)
         thread = threading.Thread(target=wsgi.serve_forever, daemon=True)
         thread.start()
         yield f"http://127.0.0.1:{wsgi.server_port}"

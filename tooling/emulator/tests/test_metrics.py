@@ -262,10 +262,10 @@ def test_the_runner_publishes_what_the_handler_printed(
 ) -> None:
     # The emulator's own default region is not the function's: the metrics go to the latter.
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
-    from tooling.emulator import server as emulator
+    from tooling.emulator import server
     from tooling.emulator.handler_runner import HandlerRunner
 
-    wsgi = emulator.wsgi_server(0)
+    wsgi = server.wsgi_server(0)
     thread = threading.Thread(target=wsgi.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{wsgi.server_port}"
