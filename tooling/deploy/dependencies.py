@@ -61,3 +61,20 @@ def output_digests(terraform_output_json: str) -> dict[str, str]:
         value = json.dumps(body.get("value") if isinstance(body, dict) else body, sort_keys=True)
         digests[name] = hashlib.sha256(value.encode()).hexdigest()[:32]
     return digests
+
+
+def stack_dependencies(synth_dir: Path, stacks: Sequence[str]) -> dict[str, set[str]]:
+    """stack -> the stacks it must follow: those it reads values from (stack_inputs) and those
+    cdktf's manifest says it depends on (``EnvironmentStack.imported`` declares each). Either
+    alone would do today; a stack that reads a value without declaring it, or declares an
+    order without a read, is still ordered, never run beside what it needs."""
+    order: dict[str, set[str]] = {stack: set() for stack in stacks}
+    for stack, reads in stack_inputs(synth_dir, stacks).items():
+        order[stack].update(reads)
+    manifest = synth_dir / "manifest.json"
+    if manifest.is_file():
+        declared = json.loads(manifest.read_text()).get("stacks", {})
+        for stack in stacks:
+            upstream = declared.get(stack, {}).get("dependencies", [])
+            order[stack].update(name for name in upstream if name in order and name != stack)
+    return order

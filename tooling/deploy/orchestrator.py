@@ -1,18 +1,21 @@
-"""Plan and apply an environment's synthesized stacks in order, skipping unchanged ones."""
+"""Plan and apply an environment's synthesized stacks, each once the stacks it reads from are
+done (independent ones at the same time), skipping unchanged ones."""
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tooling.deploy.dependencies import output_digests, stack_inputs
+from tooling.deploy.dependencies import output_digests, stack_dependencies, stack_inputs
 from tooling.deploy.fingerprint import stack_fingerprint
 from tooling.deploy.record import DeployRecord
 from tooling.deploy.release import release
+from tooling.deploy.schedule import run_in_dependency_order
 from tooling.deploy.terraform import Terraform, TerraformError
 
 _PLAN_SUMMARY = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
@@ -22,7 +25,7 @@ _DESTROY_SUMMARY = re.compile(r"Destroy complete! Resources: (\d+) destroyed")
 @dataclass
 class StackResult:
     stack: str
-    action: str  # unchanged | applied | planned | waiting | destroyed | failed
+    action: str  # unchanged | applied | planned | waiting | destroyed | failed | not run
     seconds: float = 0.0
     added: int = 0
     changed: int = 0
@@ -101,6 +104,19 @@ def _why_plan(
     return None
 
 
+DEFAULT_PARALLELISM = 4  # every stack of an environment at once; Terraform's own is per stack
+
+
+def _raise_if_failed(stacks: Sequence[str], ran: dict[str, StackResult]) -> list[StackResult]:
+    """Every stack's result in ``stacks`` order, a stack never started because another failed
+    first reported ``not run``; DeployFailed with them all if a stack failed."""
+    results = [ran.get(stack) or StackResult(stack, "not run") for stack in stacks]
+    failed = [result for result in results if result.action == "failed"]
+    if failed:
+        raise DeployFailed(failed[0], results)
+    return results
+
+
 def deploy_stacks(
     synth_dir: Path,
     stacks: Sequence[str],
@@ -109,35 +125,42 @@ def deploy_stacks(
     record: DeployRecord,
     apply: bool = True,
     force: bool = False,
+    parallelism: int = DEFAULT_PARALLELISM,
     progress: Progress = lambda stack, message: None,
     show_plan: Progress | None = None,
 ) -> list[StackResult]:
     """Plan (and apply) each stack that is not up to date: its fingerprint differs from its
     last successful apply, or a value it reads from an upstream stack through SSM (a key ARN,
-    the subnet ids) differs from what it read then (tooling/deploy/dependencies.py). Stops at
-    the first failure, which it raises with what it had done so far.
+    the subnet ids) differs from what it read then (tooling/deploy/dependencies.py).
+
+    Each stack starts as soon as the stacks it reads from are done, up to ``parallelism`` at
+    once (data and network together). After a failure no other stack starts; those running
+    finish, and DeployFailed carries every stack's result (``not run`` for the rest).
 
     Planning only (``apply=False``), a stack that reads from an upstream stack not deployed
     yet cannot be planned (its SSM parameters do not exist): it is reported ``waiting``.
     ``show_plan(stack, diff)`` receives each plan's diff."""
-    results: list[StackResult] = []
     reads_of = stack_inputs(synth_dir, stacks)
     known: dict[str, Any] = dict(record.load())
-    pending: list[str] = []  # planning only: stacks whose exported values may yet change
-    for stack in stacks:
+    pending: set[str] = set()  # planning only: stacks whose exported values may yet change
+    lock = threading.Lock()  # known, pending and the record, shared by the stacks' threads
+
+    def deploy_one(stack: str) -> StackResult:
         stack_dir = synth_dir / "stacks" / stack
         fingerprint = stack_fingerprint(stack_dir)
         reads = reads_of.get(stack, {})
-        inputs, missing = _inputs_now(reads, known)
-        stale = [upstream for upstream in reads if upstream in pending]
+        with lock:  # every stack it reads from is done: their entries are final
+            inputs, missing = _inputs_now(reads, known)
+            stale = sorted(upstream for upstream in reads if upstream in pending)
+            entry = known.get(stack)
+            if stale:
+                pending.add(stack)
         caveat = (
             f"; {' and '.join(stale)} {'has' if len(stale) == 1 else 'have'} changes planned, "
             f"so this uses today's values: `deploy` plans {stack} again if a value it reads changes"
             if stale
             else ""
         )
-        if stale:
-            pending.append(stack)
         if not apply and missing:
             upstream = " and ".join(missing)
             progress(
@@ -147,16 +170,14 @@ def deploy_stacks(
                 f"{'is' if len(missing) == 1 else 'are'} not deployed yet (a plan would fail: "
                 "ParameterNotFound); `deploy` plans and applies the stacks in order",
             )
-            results.append(StackResult(stack, "waiting"))
-            continue
-        reason = _why_plan(known.get(stack), fingerprint, inputs, force)
+            return StackResult(stack, "waiting")
+        reason = _why_plan(entry, fingerprint, inputs, force)
         if reason is None:
             progress(
                 stack,
                 "unchanged since the last deploy, and so are the values it reads: skipped" + caveat,
             )
-            results.append(StackResult(stack, "unchanged"))
-            continue
+            return StackResult(stack, "unchanged")
         started = time.perf_counter()
         result = StackResult(stack, "planned")
         try:
@@ -168,7 +189,8 @@ def deploy_stacks(
             if show_plan is not None:
                 show_plan(stack, plan_diff(plan.stdout))
             if not apply and (result.added or result.changed or result.destroyed):
-                pending.append(stack)
+                with lock:
+                    pending.add(stack)
             if apply:
                 progress(
                     stack,
@@ -178,18 +200,25 @@ def deploy_stacks(
                     stack_dir, "apply", "-input=false", "-no-color", "-auto-approve", "tfplan"
                 )
                 outputs = terraform.run(stack_dir, "output", "-json", "-no-color").stdout
-                known[stack] = record.mark_deployed(
-                    stack, fingerprint, outputs=output_digests(outputs), inputs=inputs
-                )
+                with lock:
+                    known[stack] = record.mark_deployed(
+                        stack, fingerprint, outputs=output_digests(outputs), inputs=inputs
+                    )
                 result.action = "applied"
+                progress(stack, f"applied in {time.perf_counter() - started:.1f} s")
         except TerraformError as error:
             result.action, result.error = "failed", str(error)
-            result.seconds = time.perf_counter() - started
-            results.append(result)
-            raise DeployFailed(result, results) from error
         result.seconds = time.perf_counter() - started
-        results.append(result)
-    return results
+        return result
+
+    ran = run_in_dependency_order(
+        stacks,
+        stack_dependencies(synth_dir, stacks),
+        deploy_one,
+        workers=parallelism,
+        stop_when=lambda result: result.action == "failed",
+    )
+    return _raise_if_failed(stacks, ran)
 
 
 def destroy_stacks(
@@ -198,12 +227,20 @@ def destroy_stacks(
     *,
     terraform: Terraform,
     record: DeployRecord,
+    parallelism: int = DEFAULT_PARALLELISM,
     progress: Progress = lambda stack, message: None,
 ) -> list[StackResult]:
-    """Destroy in reverse deployment order; the record forgets each destroyed stack. What a
-    stack adopted is released from its state first, never destroyed (tooling/deploy/release.py)."""
-    results: list[StackResult] = []
-    for stack in reversed(stacks):
+    """Destroy each stack once every stack that reads from it is destroyed (the deploy's order
+    reversed; data and network together), up to ``parallelism`` at once; the record forgets
+    each destroyed stack. What a stack adopted is released from its state first, never
+    destroyed (tooling/deploy/release.py). Results are in reverse deployment order."""
+    lock = threading.Lock()
+    readers: dict[str, set[str]] = {stack: set() for stack in stacks}
+    for stack, upstream in stack_dependencies(synth_dir, stacks).items():
+        for name in upstream:
+            readers[name].add(stack)
+
+    def destroy_one(stack: str) -> StackResult:
         stack_dir = synth_dir / "stacks" / stack
         started = time.perf_counter()
         try:
@@ -217,17 +254,24 @@ def destroy_stacks(
                 stack_dir, "destroy", "-input=false", "-no-color", "-auto-approve"
             ).stdout
         except TerraformError as error:
-            result = StackResult(stack, "failed", time.perf_counter() - started, error=str(error))
-            results.append(result)
-            raise DeployFailed(result, results) from error
+            return StackResult(stack, "failed", time.perf_counter() - started, error=str(error))
         match = _DESTROY_SUMMARY.search(output)
-        record.forget(stack)
-        results.append(
-            StackResult(
-                stack,
-                "destroyed",
-                time.perf_counter() - started,
-                destroyed=int(match[1]) if match else 0,
-            )
+        with lock:
+            record.forget(stack)
+        progress(stack, f"destroyed in {time.perf_counter() - started:.1f} s")
+        return StackResult(
+            stack,
+            "destroyed",
+            time.perf_counter() - started,
+            destroyed=int(match[1]) if match else 0,
         )
-    return results
+
+    order = list(reversed(stacks))
+    ran = run_in_dependency_order(
+        order,
+        readers,
+        destroy_one,
+        workers=parallelism,
+        stop_when=lambda result: result.action == "failed",
+    )
+    return _raise_if_failed(order, ran)

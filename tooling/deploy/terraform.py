@@ -21,7 +21,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.synthesized import MINIMUM_TERRAFORM_VERSION
@@ -110,6 +112,7 @@ class Terraform:
     binary: str
     env: dict[str, str]
     work_dir: Path
+    _first_init: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def configured(cls, work_dir: Path) -> Terraform:
@@ -129,7 +132,14 @@ class Terraform:
 
     def init(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         """``terraform init`` starting from the shared dependency lock file, which the first
-        successful init writes. Safe to run concurrently once that file exists."""
+        successful init writes; concurrent inits wait for the first one to write it."""
+        shared = self.work_dir / LOCK_FILE
+        if shared.is_file():
+            return self._init(stack_dir, args)
+        with self._first_init:
+            return self._init(stack_dir, args)
+
+    def _init(self, stack_dir: Path, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
         shared, local = self.work_dir / LOCK_FILE, stack_dir / LOCK_FILE
         if shared.is_file() and not local.exists():
             shutil.copyfile(shared, local)
@@ -141,7 +151,11 @@ class Terraform:
             staged.replace(shared)  # whole or absent for a concurrent reader
         return result
 
+    def log_path(self, stack_dir: Path, command: str) -> Path:
+        return self.work_dir / "logs" / f"{stack_dir.name}.{command}.log"
+
     def run(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        started = time.perf_counter()
         result = subprocess.run(  # - a fixed binary and our own arguments
             [self.binary, *args],
             cwd=stack_dir,
@@ -149,6 +163,12 @@ class Terraform:
             capture_output=True,
             text=True,
             check=False,
+        )
+        log = self.log_path(stack_dir, args[0])
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(
+            f"$ terraform {' '.join(args)}  (in {stack_dir}; exit {result.returncode} after "
+            f"{time.perf_counter() - started:.1f} s)\n{result.stdout}\n{result.stderr}"
         )
         if result.returncode != 0:
             output = result.stderr[-4000:] or result.stdout[-4000:]
@@ -160,6 +180,7 @@ class Terraform:
                     f"~/.terraform.d/plugins, or name it in {MIRROR_VARIABLE}."
                 )
             raise TerraformError(
-                f"terraform {' '.join(args)} failed in {stack_dir} (exit {result.returncode}):\n{output}{hint}"
+                f"terraform {' '.join(args)} failed in {stack_dir} (exit {result.returncode}; "
+                f"all of its output: {log}):\n{output}{hint}"
             )
         return result

@@ -15,19 +15,26 @@ from tooling.deploy.record import FileRecord
 from tooling.deploy.terraform import TerraformError
 
 STACKS = ("data", "network", "pipeline", "observability")
+# As cdktf's manifest orders the real stacks: data and network side by side.
+DEPENDENCIES = {
+    "data": [],
+    "network": [],
+    "pipeline": ["data", "network"],
+    "observability": ["pipeline"],
+}
 
 
 class FakeTerraform:
     """Records the commands it is asked to run; fails on demand."""
 
-    def __init__(self, fail_on: str | None = None) -> None:
+    def __init__(self, fail_on: str | None = None, fail_command: str = "apply") -> None:
         self.calls: list[tuple[str, str]] = []
-        self.fail_on = fail_on
+        self.fail_on, self.fail_command = fail_on, fail_command
 
     def run(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         self.calls.append((stack_dir.name, args[0]))
-        if stack_dir.name == self.fail_on and args[0] == "apply":
-            raise TerraformError(f"terraform apply failed in {stack_dir}: boom")
+        if stack_dir.name == self.fail_on and args[0] == self.fail_command:
+            raise TerraformError(f"terraform {args[0]} failed in {stack_dir}: boom")
         stdout = {
             "plan": "Plan: 2 to add, 1 to change, 0 to destroy.",
             "output": "{}",
@@ -55,13 +62,25 @@ def _synth(
             }
         (root / "stacks" / stack).mkdir(parents=True, exist_ok=True)
         (root / "stacks" / stack / "cdk.tf.json").write_text(json.dumps(document))
+    manifest = {"stacks": {s: {"dependencies": d} for s, d in DEPENDENCIES.items()}}
+    (root / "manifest.json").write_text(json.dumps(manifest))
     return root
+
+
+def _after_its_upstream(calls: list[tuple[str, str]], command: str) -> None:
+    """Each stack's ``command`` came after that of every stack it depends on."""
+    order = [stack for stack, c in calls if c == command]
+    for stack, upstream in DEPENDENCIES.items():
+        for name in upstream:
+            assert order.index(name) < order.index(stack), (name, stack, order)
 
 
 def test_first_deploy_applies_every_stack_in_order(tmp_path: Path) -> None:
     terraform, record = FakeTerraform(), FileRecord(tmp_path / "record.json")
     results = deploy_stacks(_synth(tmp_path / "synth"), STACKS, terraform=terraform, record=record)  # type: ignore[arg-type]
-    assert terraform.applied() == list(STACKS)
+    assert sorted(terraform.applied()) == sorted(STACKS)
+    _after_its_upstream(terraform.calls, "apply")
+    assert [r.stack for r in results] == list(STACKS)
     assert [r.action for r in results] == ["applied"] * 4
     assert (results[0].added, results[0].changed) == (2, 1)
 
@@ -97,7 +116,7 @@ def test_a_failed_apply_stops_keeps_the_record_and_resumes(tmp_path: Path) -> No
     synth, record = _synth(tmp_path / "synth"), FileRecord(tmp_path / "record.json")
     with pytest.raises(DeployFailed, match="stack pipeline failed") as failure:
         deploy_stacks(synth, STACKS, terraform=FakeTerraform(fail_on="pipeline"), record=record)  # type: ignore[arg-type]
-    assert [r.action for r in failure.value.results] == ["applied", "applied", "failed"]
+    assert [r.action for r in failure.value.results] == ["applied", "applied", "failed", "not run"]
     assert set(record.load()) == {"data", "network"}
     resumed = FakeTerraform()
     deploy_stacks(synth, STACKS, terraform=resumed, record=record)  # type: ignore[arg-type]
@@ -109,8 +128,28 @@ def test_destroy_goes_in_reverse_and_forgets(tmp_path: Path) -> None:
     deploy_stacks(synth, STACKS, terraform=FakeTerraform(), record=record)  # type: ignore[arg-type]
     terraform = FakeTerraform()
     results = destroy_stacks(synth, STACKS, terraform=terraform, record=record)  # type: ignore[arg-type]
-    assert [s for s, c in terraform.calls if c == "destroy"] == list(reversed(STACKS))
+    destroyed = [s for s, c in terraform.calls if c == "destroy"]
+    assert destroyed[:2] == ["observability", "pipeline"] and set(destroyed[2:]) == {
+        "data",
+        "network",
+    }
+    assert [r.stack for r in results] == list(reversed(STACKS))
     assert record.load() == {} and results[0].destroyed == 3
+
+
+def test_a_failed_destroy_leaves_what_it_reads_from(tmp_path: Path) -> None:
+    synth, record = _synth(tmp_path / "synth"), FileRecord(tmp_path / "record.json")
+    deploy_stacks(synth, STACKS, terraform=FakeTerraform(), record=record)  # type: ignore[arg-type]
+    terraform = FakeTerraform(fail_on="pipeline", fail_command="destroy")
+    with pytest.raises(DeployFailed, match="stack pipeline failed") as failure:
+        destroy_stacks(synth, STACKS, terraform=terraform, record=record)  # type: ignore[arg-type]
+    assert [r.action for r in failure.value.results] == [
+        "destroyed",
+        "failed",
+        "not run",
+        "not run",
+    ]
+    assert set(record.load()) == {"pipeline", "network", "data"}
 
 
 def test_a_corrupt_record_is_a_clear_error(tmp_path: Path) -> None:
