@@ -8,6 +8,10 @@ def pipeline_environment(env):
     ./pants run envs/<env>:bootstrap   (once per account: the remote-state bucket)
     """
     pex_binary(name="synth", entry_point="envs.synth", args=["--env", env], resolve="infra")
+    # Only the local environment's deploy tools carry the emulator's server (moto and its
+    # server stack): they start it as a subprocess (python -m), which inference cannot see.
+    # A real environment's tools reach only tooling/emulator/control.py, which imports no moto.
+    emulator = ["tooling/emulator/server.py"] if env == "local" else []
     for command in ("deploy", "plan", "destroy"):
         pex_binary(
             name=command,
@@ -15,6 +19,7 @@ def pipeline_environment(env):
             args=[command, "--env", env],
             resolve="infra",
             execution_mode="venv",
+            dependencies=emulator,
         )
     pex_binary(
         name="cost",
