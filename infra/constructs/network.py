@@ -8,9 +8,7 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
-from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
@@ -21,8 +19,6 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from infra.constructs.grants import Grant
-from infra.constructs.service_role import ServiceRole, ServiceRoleProps
 from infra.naming import Naming
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
@@ -41,9 +37,6 @@ class NetworkProps:
     region: str
     interface_endpoints: Sequence[str]
     """Services (of INTERFACE_SERVICES) reached through a paid interface endpoint."""
-    flow_log_retention_days: int
-    log_key_arn: str
-    """Encrypts the rejected-traffic flow logs."""
 
 
 class PrivateNetwork(Construct):
@@ -66,7 +59,6 @@ class PrivateNetwork(Construct):
             enable_dns_hostnames=True,
             tags={"Name": props.naming.name("vpc")},
         )
-        self._reject_flow_logs(props.naming, props.flow_log_retention_days, props.log_key_arn)
         # Lock the default security group: nothing may use it by accident.
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
         blocks = list(ipaddress.ip_network(props.cidr).subnets(prefixlen_diff=2))
@@ -159,40 +151,3 @@ class PrivateNetwork(Construct):
                     security_group_ids=[endpoint_sg.id],
                     tags={"Name": props.naming.name(f"{service}-endpoint")},
                 )
-
-    def _reject_flow_logs(self, naming: Naming, retention_days: int, key_arn: str) -> None:
-        """Rejected traffic only: what security needs to see, at a fraction of all-traffic cost."""
-        log_group = CloudwatchLogGroup(
-            self,
-            "flow-logs",
-            name=f"/vpc/flow-logs/{naming.name('vpc')}",
-            retention_in_days=retention_days,
-            kms_key_id=key_arn,
-        )
-        role = ServiceRole(
-            self,
-            "flow-logs-role",
-            props=ServiceRoleProps(
-                name=naming.name("vpc-flow-logs-role", kind="iam-role"),
-                service="vpc-flow-logs.amazonaws.com",
-                description="Delivers VPC flow logs",
-                grants=[
-                    Grant.of(
-                        "write flow logs",
-                        ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                        [log_group.arn, f"{log_group.arn}:*"],
-                    ),
-                    Grant.of("find its log group", ["logs:DescribeLogGroups"], ["*"]),
-                ],
-            ),
-        )
-        FlowLog(
-            self,
-            "flow-log",
-            vpc_id=self.vpc.id,
-            traffic_type="REJECT",
-            log_destination_type="cloud-watch-logs",
-            log_destination=log_group.arn,
-            iam_role_arn=role.arn,
-            depends_on=list(role.policies),  # infra/constructs/service_role.py
-        )

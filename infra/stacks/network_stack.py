@@ -1,5 +1,5 @@
-"""Network: the VPC, private subnets, endpoints, security groups and rejected-traffic flow
-logs (encrypted with the data stack's key). Changes rarely."""
+"""Network: the VPC, private subnets, endpoints and security groups. Reads no other stack, so it
+deploys beside the data stack. Changes rarely."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from infra.constructs.ssm_exports import (
     ExportedValues,
     ExportedValuesProps,
 )
-from infra.exports import DataExport, NetworkExport, Stack
+from infra.exports import NetworkExport, Stack
 from infra.stacks.base import EnvironmentStack
 
 NAME = Stack.NETWORK
@@ -21,7 +21,6 @@ NAME = Stack.NETWORK
 class NetworkStack(EnvironmentStack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, NAME, config=config)
-        data = self.imported(Stack.DATA)
         network = PrivateNetwork(
             self,
             "network",
@@ -31,8 +30,6 @@ class NetworkStack(EnvironmentStack):
                 zones=config.availability_zones,
                 region=config.region,
                 interface_endpoints=config.interface_endpoints,
-                flow_log_retention_days=config.log_retention_days,
-                log_key_arn=data.get(DataExport.DATA_KEY_ARN),
             ),
         )
         ExportedValues(

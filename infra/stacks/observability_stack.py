@@ -1,5 +1,6 @@
-"""Observability: the pipeline-health dashboard and the alarms that page through the alert
-topic. Reads the other stacks' values from Parameter Store; changes on its own."""
+"""Observability: the pipeline-health dashboard, the alarms that page through the alert topic
+and the VPC's rejected-traffic flow logs. Reads the other stacks' values from Parameter Store;
+changes on its own."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from infra.config import FUNCTIONS, EnvironmentConfig
 from infra.constructs.health_dashboard import HealthDashboard, HealthDashboardProps
 from infra.constructs.pipeline_alarms import PipelineAlarms, PipelineAlarmsProps
 from infra.constructs.pipeline_metrics import PipelineMetrics
-from infra.exports import DataExport, PipelineExport, Stack
+from infra.constructs.rejected_traffic_logs import RejectedTrafficLogs, RejectedTrafficLogsProps
+from infra.exports import DataExport, NetworkExport, PipelineExport, Stack
 from infra.stacks import pipeline_stack
 from infra.stacks.base import EnvironmentStack
 
@@ -22,6 +24,7 @@ class ObservabilityStack(EnvironmentStack):
         super().__init__(scope, NAME, config=config)
         naming = config.naming
         pipeline, data = self.imported(Stack.PIPELINE), self.imported(Stack.DATA)
+        network = self.imported(Stack.NETWORK)
         state_machine = pipeline.get(PipelineExport.STATE_MACHINE_ARN)
         functions = {name: pipeline.get(PipelineExport.function_name(name)) for name in FUNCTIONS}
         table = data.get(DataExport.METADATA_TABLE_NAME)
@@ -59,5 +62,16 @@ class ObservabilityStack(EnvironmentStack):
                 latency_p95_ms=config.alarm_latency_p95_ms,
                 quarantine_rate_pct=config.alarm_quarantine_rate_pct,
                 error_rate_pct=config.alarm_error_rate_pct,
+            ),
+        )
+        RejectedTrafficLogs(
+            self,
+            "rejected-traffic",
+            props=RejectedTrafficLogsProps(
+                vpc_id=network.get(NetworkExport.VPC_ID),
+                log_group_name=f"/vpc/flow-logs/{naming.name('vpc')}",
+                role_name=naming.name("vpc-flow-logs-role", kind="iam-role"),
+                retention_days=config.log_retention_days,
+                key_arn=data.get(DataExport.DATA_KEY_ARN),
             ),
         )

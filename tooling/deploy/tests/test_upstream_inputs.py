@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tooling.deploy.dependencies import stack_inputs
+from tooling.deploy.dependencies import stack_dependencies, stack_inputs
 from tooling.deploy.orchestrator import deploy_stacks, plan_diff
 from tooling.deploy.record import FileRecord
 
@@ -72,7 +72,8 @@ class FakeTerraform:
         return self.run(stack_dir, "init", *args)
 
     def planned(self) -> list[str]:
-        return [stack for stack, command in self.calls if command == "plan"]
+        """The stacks planned, or planned and applied (``deploy`` applies in one command)."""
+        return [stack for stack, command in self.calls if command in ("plan", "apply")]
 
 
 def _synth(root: Path) -> Path:
@@ -132,11 +133,16 @@ def test_the_real_stacks_read_upstream_values(tmp_path: Path) -> None:
         config, packages=placeholder_packages(tmp_path / "packages"), outdir=out, state_dir=tmp_path
     )
     inputs = stack_inputs(out, STACK_ORDER)
-    assert set(inputs) == {"network", "pipeline", "observability"}
-    assert inputs["network"] == {"data": ["data_key_arn"]}
+    assert set(inputs) == {"pipeline", "observability"}  # data and network read nothing
     assert "subnet_ids" in inputs["pipeline"]["network"]
     assert "data_key_arn" in inputs["pipeline"]["data"]
-    assert set(inputs["observability"]) == {"data", "pipeline"}
+    assert set(inputs["observability"]) == {"data", "network", "pipeline"}
+    assert stack_dependencies(out, STACK_ORDER) == {
+        "data": set(),
+        "network": set(),
+        "pipeline": {"data", "network"},
+        "observability": {"data", "network", "pipeline"},
+    }
 
 
 def test_a_new_key_arn_in_data_replans_its_readers(tmp_path: Path) -> None:
