@@ -1,6 +1,13 @@
 """The one way to define a pipeline Lambda: arm64, the shared layer, its own log group with
 retention, VPC placement, active tracing, JSON logs, Powertools settings, a dead-letter queue
-when invoked asynchronously, and a role made of exactly the grants declared for it."""
+when invoked asynchronously, and a role made of exactly the grants declared for it.
+
+Its code goes through the artifacts bucket, as the layer's does, though it is a few KB: the AWS
+provider creates and updates a function from a local ``filename`` under one provider-wide lock
+("only reading one function into memory at a time", hashicorp/terraform#9364; held through
+the wait for the function to become Active), so four functions from files are made one after
+another, about 5 s each; from S3 they are made side by side.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
+from cdktf_cdktf_provider_aws.s3_object import S3Object
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
@@ -44,6 +52,8 @@ class FunctionProps:
     description: str
     handler: str
     package: Artifact
+    code_bucket: str
+    """Where the zip is uploaded, under ``functions/<name>/<content sha256>.zip``."""
     settings: FunctionSettings
     layer: SharedLayer
     placement: Placement
@@ -116,6 +126,14 @@ class PipelineFunction(Construct):
             ),
         )
         code = TerraformAsset(self, "package", path=str(props.package.path), type=AssetType.FILE)
+        upload = S3Object(
+            self,
+            "upload",
+            bucket=props.code_bucket,
+            key=f"functions/{props.name}/{props.package.content_sha256}.zip",
+            source=code.path,
+            source_hash=props.package.content_sha256,
+        )
         self.function = LambdaFunction(
             self,
             "function",
@@ -125,7 +143,8 @@ class PipelineFunction(Construct):
             runtime=RUNTIME,
             architectures=[ARCHITECTURE],
             handler=props.handler,
-            filename=code.path,
+            s3_bucket=upload.bucket,
+            s3_key=upload.key,
             source_code_hash=props.package.source_code_hash,
             layers=[props.layer.arn],
             memory_size=props.settings.memory_mb,

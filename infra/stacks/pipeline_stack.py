@@ -111,13 +111,14 @@ class PipelineStack(EnvironmentStack):
             subnet_ids=Fn.split(",", network.get(NetworkExport.SUBNET_IDS)),
             security_group_ids=[network.get(NetworkExport.FUNCTION_SECURITY_GROUP_ID)],
         )
+        artifacts_bucket = data.get(DataExport.ARTIFACTS_BUCKET_NAME)
         layer = SharedLayer(
             self,
             "layer",
             props=SharedLayerProps(
                 name=naming.name("pipeline-shared", kind="lambda"),
                 package=packages.layer,
-                artifacts_bucket=data.get(DataExport.ARTIFACTS_BUCKET_NAME),
+                artifacts_bucket=artifacts_bucket,
             ),
         )
 
@@ -137,6 +138,7 @@ class PipelineStack(EnvironmentStack):
                     description=f"Pipeline {service} ({config.environment})",
                     handler=handler,
                     package=package,
+                    code_bucket=artifacts_bucket,
                     settings=config.functions[service],
                     layer=layer,
                     placement=placement,
