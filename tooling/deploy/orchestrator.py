@@ -18,7 +18,10 @@ from tooling.deploy.release import release
 from tooling.deploy.schedule import run_in_dependency_order
 from tooling.deploy.terraform import Terraform, TerraformError
 
-_PLAN_SUMMARY = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
+_PLAN_SUMMARY = re.compile(
+    r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy"
+    r"|Apply complete! Resources: (\d+) added, (\d+) changed, (\d+) destroyed"
+)
 _DESTROY_SUMMARY = re.compile(r"Destroy complete! Resources: (\d+) destroyed")
 
 
@@ -43,8 +46,12 @@ Progress = Callable[[str, str], None]  # (stack, message)
 
 
 def _counts(output: str) -> tuple[int, int, int]:
+    """(added, changed, destroyed) from a plan's or an apply's summary line."""
     match = _PLAN_SUMMARY.search(output)
-    return (int(match[1]), int(match[2]), int(match[3])) if match else (0, 0, 0)
+    if match is None:
+        return (0, 0, 0)
+    numbers = [int(n) for n in match.groups() if n is not None]
+    return (numbers[0], numbers[1], numbers[2])
 
 
 def plan_diff(plan_output: str) -> str:
@@ -59,7 +66,7 @@ def plan_diff(plan_output: str) -> str:
         if at >= 0:
             plan_output = plan_output[at:]
             break
-    # Not "Saved the plan to: tfplan ... run: terraform apply tfplan": the deploy applies it.
+    # Not "Saved the plan to: tfplan ... run: terraform apply tfplan": `deploy` applies.
     saved = plan_output.find("\nSaved the plan to:")
     if saved >= 0:
         plan_output = plan_output[:saved].rstrip().rstrip("─").rstrip()
@@ -181,31 +188,36 @@ def deploy_stacks(
         started = time.perf_counter()
         result = StackResult(stack, "planned")
         try:
-            progress(stack, f"terraform init ({reason}){caveat}")
-            terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
-            progress(stack, "terraform plan")
-            plan = terraform.run(stack_dir, "plan", "-input=false", "-no-color", "-out=tfplan")
-            result.added, result.changed, result.destroyed = _counts(plan.stdout)
-            if show_plan is not None:
-                show_plan(stack, plan_diff(plan.stdout))
-            if not apply and (result.added or result.changed or result.destroyed):
-                with lock:
-                    pending.add(stack)
+            initialized = terraform.init(stack_dir, "-input=false", "-no-color", "-reconfigure")
+            ran_init = "terraform init, " if initialized else ""
             if apply:
-                progress(
-                    stack,
-                    f"terraform apply (+{result.added} ~{result.changed} -{result.destroyed})",
+                # One command, not plan then apply: each Terraform command loads the AWS
+                # provider's schema again (~3-5 s), and nothing here shows the plan first.
+                progress(stack, f"{ran_init}terraform apply ({reason}){caveat}")
+                applied = terraform.run(
+                    stack_dir, "apply", "-input=false", "-no-color", "-auto-approve"
                 )
-                terraform.run(
-                    stack_dir, "apply", "-input=false", "-no-color", "-auto-approve", "tfplan"
-                )
+                result.added, result.changed, result.destroyed = _counts(applied.stdout)
                 outputs = terraform.run(stack_dir, "output", "-json", "-no-color").stdout
                 with lock:
                     known[stack] = record.mark_deployed(
                         stack, fingerprint, outputs=output_digests(outputs), inputs=inputs
                     )
                 result.action = "applied"
-                progress(stack, f"applied in {time.perf_counter() - started:.1f} s")
+                progress(
+                    stack,
+                    f"applied in {time.perf_counter() - started:.1f} s "
+                    f"(+{result.added} ~{result.changed} -{result.destroyed})",
+                )
+            else:
+                progress(stack, f"{ran_init}terraform plan ({reason}){caveat}")
+                plan = terraform.run(stack_dir, "plan", "-input=false", "-no-color", "-out=tfplan")
+                result.added, result.changed, result.destroyed = _counts(plan.stdout)
+                if show_plan is not None:
+                    show_plan(stack, plan_diff(plan.stdout))
+                if result.added or result.changed or result.destroyed:
+                    with lock:
+                        pending.add(stack)
         except TerraformError as error:
             result.action, result.error = "failed", str(error)
         result.seconds = time.perf_counter() - started

@@ -15,6 +15,7 @@ inits would collide there ("mkdir ...: file exists").
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -34,6 +35,7 @@ LOCK_FILE = ".terraform.lock.hcl"
 _MINIMUM = f"{MINIMUM_TERRAFORM_VERSION[0]}.{MINIMUM_TERRAFORM_VERSION[1]}+"
 INSTALL_URL = "https://developer.hashicorp.com/terraform/install"
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+INIT_DIGEST = "pipeline-init.sha256"  # in the stack's .terraform/, which Terraform owns
 
 
 class TerraformError(RuntimeError):
@@ -130,26 +132,67 @@ class Terraform:
         check_version(binary, env)
         return cls(binary, env, work_dir)
 
-    def init(self, stack_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    def init(self, stack_dir: Path, *args: str) -> bool:
         """``terraform init`` starting from the shared dependency lock file, which the first
-        successful init writes; concurrent inits wait for the first one to write it."""
+        successful init writes; concurrent inits wait for the first one to write it. False
+        when it was not needed (the module docstring says when)."""
         shared = self.work_dir / LOCK_FILE
         if shared.is_file():
             return self._init(stack_dir, args)
         with self._first_init:
             return self._init(stack_dir, args)
 
-    def _init(self, stack_dir: Path, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    def _init(self, stack_dir: Path, args: tuple[str, ...]) -> bool:
         shared, local = self.work_dir / LOCK_FILE, stack_dir / LOCK_FILE
         if shared.is_file() and not local.exists():
             shutil.copyfile(shared, local)
-        result = self.run(stack_dir, "init", *args)
+        digest_file = stack_dir / ".terraform" / INIT_DIGEST
+        before = self._init_inputs(stack_dir, args)
+        if (
+            before is not None
+            and digest_file.is_file()
+            and digest_file.read_text() == before
+            # host/namespace/type/version/os_arch/binary; the os_arch directory is a link
+            # into the plugin cache, which rglob would not follow
+            and any((stack_dir / ".terraform" / "providers").glob("*/*/*/*/*/terraform-provider-*"))
+        ):
+            return False
+        digest_file.unlink(missing_ok=True)
+        self.run(stack_dir, "init", *args)
         if not shared.exists() and local.is_file():
             fd, name = tempfile.mkstemp(dir=self.work_dir, prefix=LOCK_FILE)
             os.close(fd)
             staged = Path(shutil.copyfile(local, name))
             staged.replace(shared)  # whole or absent for a concurrent reader
-        return result
+        after = self._init_inputs(stack_dir, args)
+        if after is not None:
+            digest_file.write_text(after)
+        return True
+
+    def _init_inputs(self, stack_dir: Path, args: tuple[str, ...]) -> str | None:
+        """A digest of what ``terraform init`` reads, or None for a directory whose JSON has no
+        ``terraform`` block (then init always runs)."""
+        document = stack_dir / "cdk.tf.json"
+        if not document.is_file():
+            return None
+        block = json.loads(document.read_text()).get("terraform")
+        if block is None:
+            return None
+        digest = hashlib.sha256()
+        cli_config = self.env.get("TF_CLI_CONFIG_FILE")
+        for part in (
+            json.dumps(block, sort_keys=True),
+            " ".join(args),
+            self.binary,
+            str(Path(self.binary).stat().st_mtime_ns),
+            self.env.get("TF_PLUGIN_CACHE_DIR", ""),
+            Path(cli_config).read_text() if cli_config and Path(cli_config).is_file() else "",
+        ):
+            digest.update(part.encode() + b"\0")
+        for name in ("versions.tf", LOCK_FILE):
+            path = stack_dir / name
+            digest.update(path.read_bytes() if path.is_file() else b"-")
+        return digest.hexdigest()
 
     def log_path(self, stack_dir: Path, command: str) -> Path:
         return self.work_dir / "logs" / f"{stack_dir.name}.{command}.log"

@@ -37,6 +37,7 @@ class FakeTerraform:
             raise TerraformError(f"terraform {args[0]} failed in {stack_dir}: boom")
         stdout = {
             "plan": "Plan: 2 to add, 1 to change, 0 to destroy.",
+            "apply": "Apply complete! Resources: 2 added, 1 changed, 0 destroyed.",
             "output": "{}",
         }.get(args[0], "Destroy complete! Resources: 3 destroyed.")
         return subprocess.CompletedProcess(args, 0, stdout, "")
