@@ -1,6 +1,12 @@
 """Bridges over moto's gaps, each small and named. Each has a test in tooling/emulator/tests that
 fails once moto supports the call itself: then delete the shim.
 
+- ``lambda_logging_config``: moto drops a function's ``LoggingConfig`` (CreateFunction,
+  UpdateFunctionConfiguration) and never returns it, so every plan found our JSON log format
+  and log group missing and updated all four functions again (~5 s each, one-service redeploys
+  included). Keep what was sent and return it as AWS does, the log group defaulting to
+  ``/aws/lambda/<function name>`` and the format to ``Text`` (LoggingConfig,
+  https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html).
 - ``sfn_validate_definition``: ``ValidateStateMachineDefinition`` is not routed (the AWS
   provider calls it on plan and hangs retrying); answer "OK". Terraform validate and our own
   tests check the definition.
@@ -106,6 +112,37 @@ def lambda_runs_real_handlers(invoke: Invoker) -> None:
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
 
 
+def lambda_logging_config() -> None:
+    created, configuration = LambdaFunction.__init__, LambdaFunction.get_configuration
+    update = LambdaFunction.update_configuration
+
+    def remember(function: LambdaFunction, sent: dict[str, Any] | None) -> None:
+        if sent is not None or not hasattr(function, "logging_config"):
+            function.logging_config = {  # type: ignore[attr-defined]
+                "LogFormat": "Text",
+                "LogGroup": f"/aws/lambda/{function.function_name}",
+                **(sent or {}),
+            }
+
+    def __init__(self: LambdaFunction, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        spec = kwargs.get("spec", args[1] if len(args) > 1 else {})
+        remember(self, spec.get("LoggingConfig"))
+
+    def update_configuration(self: LambdaFunction, config_updates: dict[str, Any]) -> Any:
+        remember(self, config_updates.get("LoggingConfig"))
+        return update(self, config_updates)
+
+    def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
+        answer = configuration(self, on_create)
+        answer["LoggingConfig"] = dict(getattr(self, "logging_config", {}))
+        return answer
+
+    LambdaFunction.__init__ = __init__  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+
+
 def dynamodb_missing_table_named() -> None:
     from moto.dynamodb.exceptions import ResourceNotFoundException
     from moto.dynamodb.models import DynamoDBBackend
@@ -188,6 +225,7 @@ def install_all(invoke: Invoker) -> None:
     s3_policy_conditions()
     dynamodb_missing_table_named()
     lambda_runs_real_handlers(invoke)
+    lambda_logging_config()
     sfn_data_limit_is_terminal()
     sfn_task_input_quota()
     metrics.moto_reads_what_the_dashboard_asks()

@@ -56,6 +56,9 @@ def unpatched() -> Iterator[None]:
         StepFunctionResponse.__dict__.get("validate_state_machine_definition"),
         StepFunctionResponse.__dict__.get("list_state_machine_versions"),
         LambdaFunction._invoke_lambda,
+        LambdaFunction.__init__,
+        LambdaFunction.update_configuration,
+        LambdaFunction.get_configuration,
     )
     from moto.dynamodb.models import DynamoDBBackend
     from moto.s3.models import FakeBucket
@@ -73,6 +76,9 @@ def unpatched() -> Iterator[None]:
         if original is None and hasattr(StepFunctionResponse, name):
             delattr(StepFunctionResponse, name)
     LambdaFunction._invoke_lambda = saved[2]  # type: ignore[method-assign]
+    LambdaFunction.__init__ = saved[3]  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = saved[4]  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = saved[5]  # type: ignore[method-assign]
     FakeBucket.get_permission = saved_permission  # type: ignore[method-assign]
     DynamoDBBackend.get_table = saved_get_table  # type: ignore[method-assign]
 
@@ -185,6 +191,47 @@ def test_lambda_shim_routes_invocations_to_the_runner(aws: None, unpatched: None
     result = lam.invoke(FunctionName="f-local-x", Payload=json.dumps({"a": 1}))
     assert json.loads(result["Payload"].read()) == {"ran": "h.handler"}
     assert seen == [("f-local-x", {"a": 1})]
+
+
+def _function_with_logging(name: str, **logging: str) -> Any:
+    import io
+    import zipfile
+
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("h.py", "def handler(e, c): return 1\n")
+    role = boto3.client("iam").create_role(RoleName=f"r-{name}", AssumeRolePolicyDocument="{}")
+    lam = boto3.client("lambda")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="h.handler",
+        Code={"ZipFile": code.getvalue()},
+        **({"LoggingConfig": logging} if logging else {}),
+    )
+    return lam
+
+
+def test_moto_still_drops_a_functions_logging_config(aws: None, unpatched: None) -> None:
+    lam = _function_with_logging("f-local-a", LogFormat="JSON", LogGroup="/custom/a")
+    assert "LoggingConfig" not in lam.get_function(FunctionName="f-local-a")["Configuration"]
+    shims.lambda_logging_config()
+    lam = _function_with_logging("f-local-b", LogFormat="JSON", LogGroup="/custom/b")
+    assert lam.get_function(FunctionName="f-local-b")["Configuration"]["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "LogGroup": "/custom/b",
+    }
+    _function_with_logging("f-local-c")  # AWS's defaults when none is sent
+    assert lam.get_function_configuration(FunctionName="f-local-c")["LoggingConfig"] == {
+        "LogFormat": "Text",
+        "LogGroup": "/aws/lambda/f-local-c",
+    }
+    lam.update_function_configuration(FunctionName="f-local-c", LoggingConfig={"LogFormat": "JSON"})
+    assert lam.get_function(FunctionName="f-local-c")["Configuration"]["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "LogGroup": "/aws/lambda/f-local-c",
+    }
 
 
 def test_eventbridge_still_cannot_start_step_functions(aws: None) -> None:
