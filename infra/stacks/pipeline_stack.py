@@ -258,6 +258,7 @@ class PipelineStack(EnvironmentStack):
                 role_name=naming.name("pipeline-events-role", kind="iam-role"),
                 raw_bucket_name=raw.name,
                 state_machine_arn=workflow.arn,
+                region=config.region,
             ),
         )
         ExportedValues(
