@@ -172,7 +172,10 @@ def main(argv: list[str] | None = None) -> int:
                     config.state_bucket, config.region, command=f"envs/{args.env}:bootstrap"
                 )
         step = time.perf_counter()
-        packages_dir = args.packages or build_packages(config)
+        # A destroy needs no packages (tooling/deploy/environment.py): nothing is built.
+        packages_dir = args.packages or (
+            None if args.command == "destroy" else build_packages(config)
+        )
         timings["package"] = time.perf_counter() - step
         outcome: Outcome = run_environment(
             args.command,

@@ -346,6 +346,22 @@ def test_redeploy_without_changes_applies_nothing(
     assert [r.action for r in again.results] == ["unchanged"] * 4
 
 
+def test_a_forced_plan_finds_nothing_to_change(
+    deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
+) -> None:
+    """Terraform reads back what it applied: every stack refreshed and planned shows no
+    change. An attribute the emulator drops (as moto did a function's LoggingConfig) shows up
+    here as a change planned at every deploy."""
+    config, synth, state = local
+    planned = run_environment(
+        "plan", config, packages_dir=PACKAGES, synth_dir=synth, state_dir=state, force=True
+    )
+    assert [(r.stack, r.action) for r in planned.results] == [
+        (stack, "planned") for stack in ("data", "network", "pipeline", "observability")
+    ]
+    assert [(r.added, r.changed, r.destroyed) for r in planned.results] == [(0, 0, 0)] * 4
+
+
 def test_destroy_leaves_nothing(
     deployed: Outcome, local: tuple[EnvironmentConfig, Path, Path]
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from infra.app import synthesize_environment
 from infra.config import EnvironmentConfig
 from infra.exports import STACK_ORDER
-from infra.stacks.pipeline_stack import Packages
+from infra.stacks.pipeline_stack import Packages, placeholder_packages
 from tooling.deploy.orchestrator import (
     DeployFailed,
     Progress,
@@ -44,7 +44,7 @@ def run_environment(
     command: str,
     config: EnvironmentConfig,
     *,
-    packages_dir: Path,
+    packages_dir: Path | None,
     synth_dir: Path,
     state_dir: Path,
     force: bool = False,
@@ -53,7 +53,13 @@ def run_environment(
     progress: Progress = lambda stack, message: None,
     show_plan: Progress | None = None,
 ) -> Outcome:
-    """``command`` is deploy, plan or destroy. Raises DeployFailed with what was done."""
+    """``command`` is deploy, plan or destroy. Raises DeployFailed with what was done.
+
+    ``packages_dir`` holds the built packages; a destroy needs none (None): Terraform destroys
+    what its state holds, whatever the code, so it synthesizes with placeholder zips and
+    builds nothing."""
+    if packages_dir is None and command != "destroy":
+        raise ValueError(f"{command} needs the built packages: only a destroy can do without")
     outcome = Outcome()
     state_dir = state_dir.resolve()
     # First, before an emulator starts or anything is synthesized: a missing or too old
@@ -75,7 +81,11 @@ def run_environment(
     step = time.perf_counter()
     synthesize_environment(
         config,
-        packages=Packages.from_dir(packages_dir, layer=layer_zip(config)),
+        packages=(
+            Packages.from_dir(packages_dir, layer=layer_zip(config))
+            if packages_dir is not None
+            else placeholder_packages(state_dir / "placeholder-packages")
+        ),
         outdir=synth_dir.resolve(),
         state_dir=state_dir,
     )
