@@ -38,3 +38,21 @@ def test_an_absolute_cli_output_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_without_the_cli_synth_writes_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
     assert cdktf_outdir("dev") is None
+
+
+def test_the_local_environment_synthesizes_against_its_running_emulator(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`cdktf deploy` in envs/local/ runs the synth without an endpoint: it must find the
+    emulator, or refuse (a provider without an endpoint would reach real AWS)."""
+    from envs import synth
+    from infra.config import ConfigError, load_config
+    from tooling.emulator.control import Emulator
+
+    config = load_config(REPO / "envs" / "local" / "config.toml")
+    monkeypatch.setattr(synth.emulator, "running", lambda state_dir: None)
+    with pytest.raises(ConfigError, match="none is running .* ./pants run envs/local:deploy"):
+        synth.emulator_endpoint(config, tmp_path)
+    found = Emulator(url="http://127.0.0.1:4566", pid=1)
+    monkeypatch.setattr(synth.emulator, "running", lambda state_dir: found)
+    assert synth.emulator_endpoint(config, tmp_path) == "http://127.0.0.1:4566"
