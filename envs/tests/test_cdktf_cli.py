@@ -47,12 +47,13 @@ def test_the_local_environment_synthesizes_against_its_running_emulator(
     emulator, or refuse (a provider without an endpoint would reach real AWS)."""
     from envs import synth
     from infra.config import ConfigError, load_config
+    from tooling.emulator import control
     from tooling.emulator.control import Emulator
 
     config = load_config(REPO / "envs" / "local" / "config.toml")
-    monkeypatch.setattr(synth.emulator, "running", lambda state_dir: None)
+    monkeypatch.setattr(control, "running", lambda state_dir: None)
     with pytest.raises(ConfigError, match="none is running .* ./pants run envs/local:deploy"):
         synth.emulator_endpoint(config, tmp_path)
     found = Emulator(url="http://127.0.0.1:4566", pid=1)
-    monkeypatch.setattr(synth.emulator, "running", lambda state_dir: found)
+    monkeypatch.setattr(control, "running", lambda state_dir: found)
     assert synth.emulator_endpoint(config, tmp_path) == "http://127.0.0.1:4566"
