@@ -7,6 +7,16 @@ fails once moto supports the call itself: then delete the shim.
   included). Keep what was sent and return it as AWS does, the log group defaulting to
   ``/aws/lambda/<function name>`` and the format to ``Text`` (LoggingConfig,
   https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html).
+- ``s3_eventbridge_notification``: moto keeps a bucket's ``EventBridgeConfiguration`` but
+  leaves it out of GetBucketNotificationConfiguration, so every plan of the data stack found
+  the raw bucket's EventBridge notifications off and turned them on again. Answer it as S3
+  does, an empty ``<EventBridgeConfiguration/>`` element (NotificationConfiguration,
+  https://docs.aws.amazon.com/AmazonS3/latest/API/API_NotificationConfiguration.html).
+- ``ec2_prefix_list_rule_description``: moto drops the ``Description`` of a security group
+  rule whose destination is a prefix list (it keeps only a CIDR range's), so every plan of the
+  network stack re-described both gateway-endpoint egress rules. A rule has one description
+  whatever its destination (SecurityGroupRule,
+  https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SecurityGroupRule.html).
 - ``sfn_validate_definition``: ``ValidateStateMachineDefinition`` is not routed (the AWS
   provider calls it on plan and hangs retrying); answer "OK". Terraform validate and our own
   tests check the definition.
@@ -46,7 +56,9 @@ fails once moto supports the call itself: then delete the shim.
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -143,6 +155,51 @@ def lambda_logging_config() -> None:
     LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
 
 
+_NOTIFICATION_END = re.compile(
+    r"(<NotificationConfiguration[^>]*?)(/>|>(.*)</NotificationConfiguration>)", re.S
+)
+
+
+def s3_eventbridge_notification() -> None:
+    from moto.s3.responses import S3Response
+
+    answer = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: S3Response) -> Any:
+        response = answer(self)
+        configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if configuration is None or configuration.event_bridge is None:
+            return response
+        status, headers, body = response
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        if "<NotificationConfiguration" not in text:  # no configuration element at all
+            text += "<NotificationConfiguration></NotificationConfiguration>"
+        text = _NOTIFICATION_END.sub(
+            lambda m: f"{m[1]}>{m[3] or ''}<EventBridgeConfiguration/></NotificationConfiguration>",
+            text,
+            count=1,
+        )
+        return status, headers, text.encode() if isinstance(body, bytes) else text
+
+    S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign]
+
+
+def ec2_prefix_list_rule_description() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    created = SecurityGroupRule.__init__
+    signature = inspect.signature(created)
+
+    def __init__(self: SecurityGroupRule, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        prefix_list = signature.bind(self, *args, **kwargs).arguments.get("prefix_list_id")
+        described = (prefix_list or {}).get("Description")
+        if described is not None and "Description" not in self.ip_range:
+            self.ip_range = {**self.ip_range, "Description": described}
+
+    SecurityGroupRule.__init__ = __init__  # type: ignore[method-assign]
+
+
 def dynamodb_missing_table_named() -> None:
     from moto.dynamodb.exceptions import ResourceNotFoundException
     from moto.dynamodb.models import DynamoDBBackend
@@ -226,6 +283,8 @@ def install_all(invoke: Invoker) -> None:
     dynamodb_missing_table_named()
     lambda_runs_real_handlers(invoke)
     lambda_logging_config()
+    s3_eventbridge_notification()
+    ec2_prefix_list_rule_description()
     sfn_data_limit_is_terminal()
     sfn_task_input_quota()
     metrics.moto_reads_what_the_dashboard_asks()

@@ -60,6 +60,11 @@ def unpatched() -> Iterator[None]:
         LambdaFunction.update_configuration,
         LambdaFunction.get_configuration,
     )
+    from moto.ec2.models.security_groups import SecurityGroupRule
+    from moto.s3.responses import S3Response
+
+    saved_rule_init = SecurityGroupRule.__init__
+    saved_notification = S3Response.get_bucket_notification
     from moto.dynamodb.models import DynamoDBBackend
     from moto.s3.models import FakeBucket
 
@@ -79,6 +84,8 @@ def unpatched() -> Iterator[None]:
     LambdaFunction.__init__ = saved[3]  # type: ignore[method-assign]
     LambdaFunction.update_configuration = saved[4]  # type: ignore[method-assign]
     LambdaFunction.get_configuration = saved[5]  # type: ignore[method-assign]
+    SecurityGroupRule.__init__ = saved_rule_init  # type: ignore[method-assign]
+    S3Response.get_bucket_notification = saved_notification  # type: ignore[method-assign]
     FakeBucket.get_permission = saved_permission  # type: ignore[method-assign]
     DynamoDBBackend.get_table = saved_get_table  # type: ignore[method-assign]
 
@@ -232,6 +239,58 @@ def test_moto_still_drops_a_functions_logging_config(aws: None, unpatched: None)
         "LogFormat": "JSON",
         "LogGroup": "/aws/lambda/f-local-c",
     }
+
+
+def test_moto_still_leaves_eventbridge_out_of_a_buckets_notifications(
+    aws: None, unpatched: None
+) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in ("n-local-a", "n-local-b"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        if bucket == "n-local-a":
+            answer = s3.get_bucket_notification_configuration(Bucket=bucket)
+            assert "EventBridgeConfiguration" not in answer  # the gap
+            shims.s3_eventbridge_notification()
+    answer = s3.get_bucket_notification_configuration(Bucket="n-local-b")
+    assert answer["EventBridgeConfiguration"] == {}
+    s3.create_bucket(Bucket="n-local-c", CreateBucketConfiguration={"LocationConstraint": REGION})
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(
+        Bucket="n-local-c"
+    )
+
+
+def _prefix_list_rule(ec2: Any, group: str, prefix_list: str, description: str) -> Any:
+    rule = ec2.authorize_security_group_egress(
+        GroupId=group,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "PrefixListIds": [{"PrefixListId": prefix_list, "Description": description}],
+            }
+        ],
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    return ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule])["SecurityGroupRules"][0]
+
+
+def test_moto_still_drops_a_prefix_list_rules_description(aws: None, unpatched: None) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="g", Description="d", VpcId=vpc)["GroupId"]
+    ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway"
+    )
+    prefix_list = ec2.describe_prefix_lists()["PrefixLists"][0]["PrefixListId"]
+    assert "Description" not in _prefix_list_rule(ec2, group, prefix_list, "to s3")  # the gap
+    shims.ec2_prefix_list_rule_description()
+    other = ec2.create_security_group(GroupName="h", Description="d", VpcId=vpc)["GroupId"]
+    described = _prefix_list_rule(ec2, other, prefix_list, "HTTPS to s3")
+    assert described["Description"] == "HTTPS to s3"
+    assert described["PrefixListId"] == prefix_list
 
 
 def test_eventbridge_still_cannot_start_step_functions(aws: None) -> None:
