@@ -48,20 +48,40 @@ VERSIONS_TF = (
 
 
 def _finish_terraform(outdir: Path, stack: Stack) -> dict[str, Any]:
-    """Write the stack's ``versions.tf`` (its required Terraform version) and move Terraform
-    import blocks (adopted legacy buckets) from its JSON into an HCL ``imports.tf`` beside it:
-    Terraform reads both, and checkov's terraform_json parser fails on top-level import
-    blocks. Returns the JSON as written."""
-    (stack_dir(outdir, stack) / "versions.tf").write_text(VERSIONS_TF)
+    """Write the stack's ``versions.tf`` (its required Terraform version) and move the
+    top-level blocks checkov's terraform_json parser fails on ("this method receives only
+    dicts": a parse error and no checks run) from its JSON into HCL beside it, which Terraform
+    reads with it: ``import`` blocks (adopted legacy buckets) into ``imports.tf``, ``removed``
+    blocks (resources forgotten, not destroyed) into ``removed.tf``. A file whose blocks are
+    gone is deleted. Returns the JSON as written."""
+    directory = stack_dir(outdir, stack)
+    (directory / "versions.tf").write_text(VERSIONS_TF)
     document = read_stack(outdir, stack)
-    imports = document.pop("import", None)
-    if imports:
-        blocks = [
+    imports, removed = document.pop("import", None), document.pop("removed", None)
+    _write_hcl(
+        directory / "imports.tf",
+        "# Adopted existing resources (envs/<env>/config.toml).\n",
+        [
             f'import {{\n  to = {block["to"]}\n  id = {json.dumps(block["id"])}\n}}\n'
-            for block in imports
-        ]
-        (stack_dir(outdir, stack) / "imports.tf").write_text(
-            "# Adopted existing resources (envs/<env>/config.toml).\n" + "\n".join(blocks)
-        )
+            for block in imports or []
+        ],
+    )
+    _write_hcl(
+        directory / "removed.tf",
+        "# Forgotten by Terraform, left in AWS as they are (see each construct).\n",
+        [
+            f"removed {{\n  from = {block['from']}\n  lifecycle {{\n"
+            f"    destroy = {json.dumps(block['lifecycle']['destroy'])}\n  }}\n}}\n"
+            for block in removed or []
+        ],
+    )
+    if imports or removed:
         stack_json(outdir, stack).write_text(json.dumps(document, indent=2))
     return document
+
+
+def _write_hcl(path: Path, header: str, blocks: list[str]) -> None:
+    if blocks:
+        path.write_text(header + "\n".join(blocks))
+    else:
+        path.unlink(missing_ok=True)

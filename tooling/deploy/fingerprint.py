@@ -16,7 +16,8 @@ _ASSET_DIR = re.compile(r"assets/([^/\"]+)/[0-9A-Fa-f]{16,}/")
 
 def stack_fingerprint(stack_dir: Path) -> str:
     digest = hashlib.sha256()
-    for name in ("cdk.tf.json", "imports.tf"):
+    # The JSON and every HCL file synth writes beside it (versions, imports, removed blocks).
+    for name in ["cdk.tf.json", *sorted(p.name for p in stack_dir.glob("*.tf"))]:
         path = stack_dir / name
         if path.is_file():
             text = _ASSET_DIR.sub(r"assets/\1/", path.read_text())

@@ -157,3 +157,12 @@ def test_a_corrupt_record_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "record.json").write_text("{not json")
     with pytest.raises(ValueError, match="delete it to redeploy every stack"):
         FileRecord(tmp_path / "record.json").load()
+
+
+def test_the_hcl_beside_the_json_is_part_of_the_fingerprint(tmp_path: Path) -> None:
+    """Synth writes import and removed blocks as HCL files (infra/app.py): a new one is a
+    change to deploy, as a change to the JSON is."""
+    stack = _synth(tmp_path / "synth") / "stacks" / "pipeline"
+    before = stack_fingerprint(stack)
+    (stack / "removed.tf").write_text("removed {\n  from = aws_sqs_queue_policy.p\n}\n")
+    assert stack_fingerprint(stack) != before
