@@ -1,4 +1,4 @@
-"""A built deployment package (zip) and its content hash."""
+"""A built deployment package (zip), its content hash, and its upload to the artifacts bucket."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_aws.s3_object import S3Object
+from constructs import Construct
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,17 @@ class Artifact:
     @property
     def source_code_hash(self) -> str:
         return base64.b64encode(bytes.fromhex(self.content_sha256)).decode()
+
+    def upload(self, scope: Construct, *, bucket: str, prefix: str) -> S3Object:
+        """The zip as an S3 object under ``<prefix>/<content sha256>.zip`` (a cdktf asset named
+        ``package`` and an object named ``upload``, made in ``scope``): replaced only when the
+        code changed, whatever the zip's timestamps."""
+        asset = TerraformAsset(scope, "package", path=str(self.path), type=AssetType.FILE)
+        return S3Object(
+            scope,
+            "upload",
+            bucket=bucket,
+            key=f"{prefix}/{self.content_sha256}.zip",
+            source=asset.path,
+            source_hash=self.content_sha256,
+        )

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
@@ -25,7 +24,6 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
-from cdktf_cdktf_provider_aws.s3_object import S3Object
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
@@ -125,14 +123,8 @@ class PipelineFunction(Construct):
                 description=f"Runs {props.name}",
             ),
         )
-        code = TerraformAsset(self, "package", path=str(props.package.path), type=AssetType.FILE)
-        upload = S3Object(
-            self,
-            "upload",
-            bucket=props.code_bucket,
-            key=f"functions/{props.name}/{props.package.content_sha256}.zip",
-            source=code.path,
-            source_hash=props.package.content_sha256,
+        upload = props.package.upload(
+            self, bucket=props.code_bucket, prefix=f"functions/{props.name}"
         )
         self.function = LambdaFunction(
             self,

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
-from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
 from infra.constructs.artifact import Artifact
@@ -34,15 +32,7 @@ class SharedLayer(Construct):
     def __init__(self, scope: Construct, id: str, *, props: SharedLayerProps) -> None:
         super().__init__(scope, id)
         package = props.package
-        asset = TerraformAsset(self, "package", path=str(package.path), type=AssetType.FILE)
-        upload = S3Object(
-            self,
-            "upload",
-            bucket=props.artifacts_bucket,
-            key=f"layers/{props.name}/{package.content_sha256}.zip",
-            source=asset.path,
-            source_hash=package.content_sha256,
-        )
+        upload = package.upload(self, bucket=props.artifacts_bucket, prefix=f"layers/{props.name}")
         self.layer = LambdaLayerVersion(
             self,
             "layer",
