@@ -195,6 +195,27 @@ _NOT_SETTINGS = {
 }
 
 
+@ENVS
+def test_function_and_layer_code_comes_from_the_artifacts_bucket(
+    synthesized: dict[str, Synthesized], env: str
+) -> None:
+    """Never from a local file: the AWS provider creates and updates functions from files
+    under one provider-wide lock, one after another (infra/constructs/lambda_function.py).
+    Each key is the content-addressed object the same stack uploads."""
+    s = synthesized[env]
+    objects = {
+        f"${{aws_s3_object.{name}.key}}": body
+        for name, body in s.resources("aws_s3_object").items()
+    }
+    code = {**s.resources("aws_lambda_function"), **s.resources("aws_lambda_layer_version")}
+    assert len(code) == 5
+    for name, body in code.items():
+        assert "filename" not in body, name
+        uploaded = objects[body["s3_key"]]
+        assert re.fullmatch(r"(functions|layers)/[^/]+/[0-9a-f]{64}\.zip", uploaded["key"])
+        assert uploaded["source_hash"] in uploaded["key"]
+
+
 def test_each_function_is_set_what_its_settings_read(synthesized: dict[str, Synthesized]) -> None:
     # Its Settings reads READ_BY (tests/settings/test_variables.py holds them to it); the stack
     # leaves the tunable ones at their defaults and sets nothing else.

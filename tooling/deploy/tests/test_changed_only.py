@@ -166,3 +166,16 @@ def test_the_hcl_beside_the_json_is_part_of_the_fingerprint(tmp_path: Path) -> N
     before = stack_fingerprint(stack)
     (stack / "removed.tf").write_text("removed {\n  from = aws_sqs_queue_policy.p\n}\n")
     assert stack_fingerprint(stack) != before
+
+
+def test_only_a_destroy_goes_without_packages(tmp_path: Path) -> None:
+    """A destroy synthesizes with placeholder zips; a deploy or plan of them would ship them."""
+    from infra.config import load_config
+    from tooling.deploy.environment import run_environment
+
+    config = load_config(Path(__file__).resolve().parents[3] / "envs" / "dev" / "config.toml")
+    for command in ("deploy", "plan"):
+        with pytest.raises(ValueError, match=f"{command} needs the built packages"):
+            run_environment(
+                command, config, packages_dir=None, synth_dir=tmp_path, state_dir=tmp_path
+            )
