@@ -15,13 +15,14 @@ from infra.stacks.data_stack import DataStack
 from infra.stacks.network_stack import NetworkStack
 from infra.stacks.observability_stack import ObservabilityStack
 from infra.stacks.pipeline_stack import Packages, PipelineStack
+from infra.stacks.retention_stack import RetentionStack
 from infra.synthesized import REQUIRED_TERRAFORM_VERSION, read_stack, stack_dir, stack_json
 
 
 def synthesize_environment(
     config: EnvironmentConfig, *, packages: Packages, outdir: Path, state_dir: Path | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Synthesize ``config``'s four stacks into ``outdir`` and return each stack's Terraform
+    """Synthesize ``config``'s five stacks into ``outdir`` and return each stack's Terraform
     JSON by stack name, in deployment order. ``state_dir``: local state, for environments without remote
     state. Governance rules (infra/aspects) run here and fail it with the resource named."""
     if state_dir is not None:
@@ -29,6 +30,7 @@ def synthesize_environment(
     outdir.mkdir(parents=True, exist_ok=True)
     app = App(outdir=str(outdir), skip_validation=False)
     DataStack(app, config=config)
+    RetentionStack(app, config=config)
     NetworkStack(app, config=config)
     PipelineStack(app, config=config, packages=packages)
     ObservabilityStack(app, config=config)

@@ -15,10 +15,11 @@ from infra.naming import BucketRole
 
 
 class Stack(StrEnum):
-    """The four stacks, in deployment order: each reads only values exported by those before
+    """The five stacks, in deployment order: each reads only values exported by those before
     it. A stack's name is its directory under the synth output and its Parameter Store path."""
 
     DATA = "data"
+    RETENTION = "retention"
     NETWORK = "network"
     PIPELINE = "pipeline"
     OBSERVABILITY = "observability"

@@ -1,4 +1,5 @@
-"""A private, encrypted, versioned S3 bucket with lifecycle tiering and a TLS-only policy.
+"""A private, encrypted, versioned S3 bucket with a TLS-only policy. Its lifecycle rules live
+in the retention stack (infra/constructs/bucket_lifecycle.py).
 
 An environment may give the bucket an existing (legacy) name: the bucket keeps it and is
 adopted with a Terraform import block instead of being created. An adopted bucket holds data
@@ -6,7 +7,7 @@ the stacks did not create, so it is never deleted: ``force_destroy`` is off (S3 
 delete a non-empty bucket) and ``prevent_destroy`` is on (a plan that would destroy or replace
 it fails before anything changes); the deploy's destroy releases it from the Terraform state
 instead (tooling/deploy/release.py), with everything else of this construct. Adopting replaces
-the bucket's policy, lifecycle, encryption, notification and tags with these (docs/deployment.md,
+the bucket's policy, encryption, notification and tags with these (docs/deployment.md,
 "Adopting an existing bucket").
 """
 
@@ -17,15 +18,6 @@ from dataclasses import dataclass
 
 from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-    S3BucketLifecycleConfigurationRuleTransition,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
@@ -48,50 +40,11 @@ from infra.constructs.data_key import DataKey
 
 
 @dataclass(frozen=True, kw_only=True)
-class Lifecycle:
-    glacier_after_days: int
-    noncurrent_expire_days: int
-    abort_multipart_days: int
-    # Where current objects go after glacier_after_days; STANDARD: they stay (no transition).
-    storage_class: str = "GLACIER"
-    # Current objects are deleted this many days after creation (a noncurrent version then
-    # expires after noncurrent_expire_days); None: kept (config: storage.expire_after_days).
-    expire_after_days: int | None = None
-
-    @property
-    def rule_id(self) -> str:
-        if self.storage_class == "STANDARD":
-            return "expire-versions-and-uploads"
-        return f"tier-to-{self.storage_class.lower().replace('_', '-')}"
-
-    def transitions(self) -> list[S3BucketLifecycleConfigurationRuleTransition]:
-        if self.storage_class == "STANDARD":
-            return []
-        return [
-            S3BucketLifecycleConfigurationRuleTransition(
-                days=self.glacier_after_days, storage_class=self.storage_class
-            )
-        ]
-
-    def expiration(self) -> dict[str, list[S3BucketLifecycleConfigurationRuleExpiration]]:
-        """The rule's expiration argument: none at all unless configured (an unconfigured
-        bucket synthesizes exactly as before)."""
-        if self.expire_after_days is None:
-            return {}
-        return {
-            "expiration": [
-                S3BucketLifecycleConfigurationRuleExpiration(days=self.expire_after_days)
-            ]
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
 class DataBucketProps:
     name: str
     """The bucket's name: ``naming.bucket(role)``, or the legacy name it is adopted under."""
     key: DataKey
     """Encrypts every object (SSE-KMS, bucket key on)."""
-    lifecycle: Lifecycle
     adopt_existing: bool = False
     """Import the existing bucket ``name`` instead of creating it; it is never deleted."""
     event_bridge: bool = False
@@ -152,30 +105,6 @@ class DataBucket(Construct):
             ],
         )
         S3BucketPolicy(self, "tls-only", bucket=bucket_id, policy=self._tls_only_policy())
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket_id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id=props.lifecycle.rule_id,
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    transition=props.lifecycle.transitions(),
-                    **props.lifecycle.expiration(),
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=props.lifecycle.noncurrent_expire_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=props.lifecycle.abort_multipart_days
-                        )
-                    ],
-                )
-            ],
-        )
         if props.event_bridge:
             S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True)
 

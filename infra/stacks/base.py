@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf import Aspects, LocalBackend, S3Backend, TerraformStack
+from collections.abc import Sequence
+
+from cdktf import Aspects, LocalBackend, S3Backend, TerraformResource, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
 from constructs import Construct
 
@@ -11,6 +13,7 @@ from infra.aspects.tagging import FinOpsTags
 from infra.config import REQUIRED_TAGS, EnvironmentConfig
 from infra.constructs.ssm_exports import ImportedValues, ImportedValuesProps
 from infra.exports import Stack
+from infra.synthesized import RELEASED_KEY
 
 # Services the stacks manage, as the provider's per-service endpoint settings name them.
 EMULATED_SERVICES = (
@@ -75,6 +78,16 @@ class EnvironmentStack(TerraformStack):
         return ImportedValues(
             self, stack.value, props=ImportedValuesProps(naming=self.config.naming, stack=stack)
         )
+
+    def release_on_destroy(self, resources: Sequence[TerraformResource]) -> None:
+        """List ``resources`` under ``"//"`` → ``released_on_destroy`` in the stack's JSON: the
+        deploy's destroy forgets them (``terraform state rm``) before destroying the rest,
+        leaving them in AWS (tooling/deploy/release.py). For what the environment adopted."""
+        if resources:
+            self.add_override(
+                f"//.{RELEASED_KEY}",
+                [f"{r.terraform_resource_type}.{r.friendly_unique_id}" for r in resources],
+            )
 
     def _state_backend(self, id: str) -> None:
         config = self.config

@@ -1,5 +1,5 @@
-"""Data: the KMS key, the raw/processed/quarantine/artifacts/query-results buckets, the
-metadata table and its backups, the alert topic, and the query catalog (Glue tables over the
+"""Data: the KMS key, the raw/processed/quarantine/artifacts/query-results buckets (their
+lifecycle rules are the retention stack's), the metadata table and its backups, the alert topic, and the query catalog (Glue tables over the
 processed and quarantine buckets, the Athena workgroup). Changes rarely; holds everything
 stateful.
 
@@ -10,13 +10,12 @@ removes those from the state before destroying the rest (tooling/deploy/release.
 
 from __future__ import annotations
 
-from cdktf import TerraformResource
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs.alert_topic import AlertTopic, AlertTopicProps
-from infra.constructs.data_bucket import DataBucket, DataBucketProps, Lifecycle
+from infra.constructs.data_bucket import DataBucket, DataBucketProps
 from infra.constructs.data_key import DataKey, DataKeyProps
 from infra.constructs.metadata_table import BackupNames, MetadataTable, MetadataTableProps
 from infra.constructs.query_catalog import QueryCatalog, QueryCatalogProps
@@ -24,12 +23,25 @@ from infra.constructs.ssm_exports import ExportedValues, ExportedValuesProps
 from infra.exports import DataExport, Stack, StackExport
 from infra.naming import CREATED_BUCKET_ROLES, BucketRole
 from infra.stacks.base import EMULATED_SERVICES, EnvironmentStack
-from infra.synthesized import RELEASED_KEY
 
 NAME = Stack.DATA
 # The query catalog's services, which only this stack manages (the emulator serves them too).
 CATALOG_SERVICES = ("athena", "glue")
 PROCESSED_TABLE, QUARANTINE_TABLE = "processed", "quarantine"
+# The buckets' lifecycle configurations this stack held until they moved to the retention
+# stack (infra/stacks/retention_stack.py): forgotten here, never deleted (``removed``,
+# destroy = false), so a deployed environment keeps its rules until the retention stack writes
+# the same rules again (a lifecycle PUT replaces the bucket's whole configuration).
+FORMER_LIFECYCLES = tuple(
+    f"{role}_lifecycle_{suffix}"
+    for role, suffix in (
+        (BucketRole.RAW, "B49FEA3B"),
+        (BucketRole.PROCESSED, "D03C3D09"),
+        (BucketRole.QUARANTINE, "B4681AAB"),
+        (BucketRole.ARTIFACTS, "85D31407"),
+        (BucketRole.QUERY_RESULTS, "DCBA828F"),
+    )
+)
 
 
 def bucket_name(config: EnvironmentConfig, role: str) -> str:
@@ -58,18 +70,6 @@ class DataStack(EnvironmentStack):
                 props=DataBucketProps(
                     name=bucket_name(config, role),
                     key=key,
-                    lifecycle=Lifecycle(
-                        glacier_after_days=config.glacier_after_days,
-                        storage_class=config.archive_classes[role],
-                        noncurrent_expire_days=config.noncurrent_expire_days,
-                        abort_multipart_days=config.abort_multipart_days,
-                        # storage.expire_after_days; query results: query.results_expire_days
-                        expire_after_days=(
-                            config.query_results_expire_days
-                            if role == BucketRole.QUERY_RESULTS
-                            else config.expire_after_days.get(role)
-                        ),
-                    ),
                     adopt_existing=role in config.existing_buckets,
                     event_bridge=role == BucketRole.RAW,
                 ),
@@ -80,17 +80,20 @@ class DataStack(EnvironmentStack):
         # Kept on destroy: each adopted bucket with its configuration (deleting a policy or a
         # public access block would loosen a bucket that stays), and the key, without which
         # what the pipeline wrote there could never be decrypted once its deletion window ends.
-        self.released_on_destroy: list[TerraformResource] = [
-            resource for bucket in adopted for resource in bucket.resources
-        ] + ([key.key] if adopted else [])
-        if self.released_on_destroy:
-            self.add_override(
-                f"//.{RELEASED_KEY}",
-                [
-                    f"{r.terraform_resource_type}.{r.friendly_unique_id}"
-                    for r in self.released_on_destroy
-                ],
-            )
+        self.release_on_destroy(
+            [resource for bucket in adopted for resource in bucket.resources]
+            + ([key.key] if adopted else [])
+        )
+        self.add_override(
+            "removed",
+            [
+                {
+                    "from": f"aws_s3_bucket_lifecycle_configuration.{name}",
+                    "lifecycle": {"destroy": False},
+                }
+                for name in FORMER_LIFECYCLES
+            ],
+        )
         table = MetadataTable(
             self,
             "metadata",

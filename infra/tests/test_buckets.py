@@ -157,7 +157,6 @@ def test_adopted_buckets_their_configuration_and_the_key_are_released(prod: Synt
         if kind.startswith("aws_s3_bucket"):
             assert all(n.startswith(("raw_", "processed_")) for n in names), (kind, names)
     assert len(by_type["aws_s3_bucket_policy"]) == 2
-    assert len(by_type["aws_s3_bucket_lifecycle_configuration"]) == 2
     assert len(by_type["aws_s3_bucket_notification"]) == 1  # the raw bucket's EventBridge
     # the key the pipeline encrypted their objects with: destroying it would lose them
     assert by_type["aws_kms_key"] == list(data["resource"]["aws_kms_key"])
@@ -237,7 +236,7 @@ def test_each_bucket_role_has_its_own_storage_class(
     s = synthesized[env]
     buckets = {name: role for role, body in _buckets(s).items() for name in [body["bucket"]]}
     transitions = {}
-    for lifecycle in s.resources("aws_s3_bucket_lifecycle_configuration", "data").values():
+    for lifecycle in s.resources("aws_s3_bucket_lifecycle_configuration", "retention").values():
         role = lifecycle["//"]["metadata"]["path"].split("/")[1]
         (rule,) = lifecycle["rule"]
         transitions[role] = rule["transition"]

@@ -98,6 +98,45 @@ def test_raw_bucket_with_glacier_after_90_days() -> None:
     assert items["lifecycle transitions"] == pytest.approx(300 * 0.00003)
 
 
+def _bucket_and_rules_apart(rules_read: str) -> list[Any]:
+    """The raw bucket in one stack, exported to Parameter Store; lifecycle rules in another,
+    on the bucket named by the parameter ``rules_read``."""
+    data = {
+        "resource": {
+            "aws_s3_bucket": {
+                "r": {"bucket": "raw", "//": {"metadata": {"path": "data/raw/bucket"}}}
+            },
+            "aws_ssm_parameter": {
+                "name": {"name": "/p/data/raw_bucket_name", "value": "${aws_s3_bucket.r.bucket}"},
+                "other": {"name": "/p/data/other_name", "value": "${aws_kms_key.k.arn}"},
+            },
+        }
+    }
+    retention = {
+        "data": {"aws_ssm_parameter": {"read": {"name": rules_read}}},
+        "resource": {
+            "aws_s3_bucket_lifecycle_configuration": {
+                "l": {
+                    "bucket": "${data.aws_ssm_parameter.read.value}",
+                    "rule": [{"transition": [{"days": 90, "storage_class": "GLACIER"}]}],
+                }
+            }
+        },
+    }
+    return _model().price_stacks({"data": data, "retention": retention})
+
+
+def test_lifecycle_rules_in_another_stack_apply_through_the_exported_name() -> None:
+    items = {
+        i.description: i.monthly_usd for i in _bucket_and_rules_apart("/p/data/raw_bucket_name")
+    }
+    assert items["raw: 2,700 GB Glacier"] == pytest.approx(2_700 * 0.0036)
+    # rules on some other exported value are not this bucket's: all of it stays in Standard
+    others = _bucket_and_rules_apart("/p/data/other_name")
+    assert others[0].monthly_usd == pytest.approx(3_600 * 0.023)
+    assert not any("Glacier" in i.description for i in others)
+
+
 def test_bucket_without_lifecycle_keeps_everything_in_standard() -> None:
     items = _price("aws_s3_bucket", {"bucket": "raw"}, "data/raw/bucket")
     assert items[0].monthly_usd == pytest.approx(3_600 * 0.023)

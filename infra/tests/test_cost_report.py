@@ -17,8 +17,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from envs import cost as entrypoint
 from infra.config import ConfigError, load_config
-from infra.constructs.data_bucket import DataBucket, DataBucketProps, Lifecycle
-from infra.constructs.data_key import DataKey, DataKeyProps
+from infra.constructs.bucket_lifecycle import BucketLifecycle, BucketLifecycleProps, Lifecycle
 from infra.tests.conftest import REPO
 from infra.tests.test_cost import USAGE
 from tooling.cost.bill import BillError, load_bill
@@ -87,13 +86,11 @@ def _lifecycle_rule(tmp_path: Path, expire: int | None) -> dict[str, Any]:
     app = App(outdir=str(tmp_path))
     stack = TerraformStack(app, "s")
     AwsProvider(stack, "aws", region="us-east-2")
-    key = DataKey(stack, "key", props=DataKeyProps(alias="k", region="us-east-2"))
-    DataBucket(
+    BucketLifecycle(
         stack,
         "raw",
-        props=DataBucketProps(
-            name="b-dev-a1",
-            key=key,
+        props=BucketLifecycleProps(
+            bucket="b-dev-a1",
             lifecycle=Lifecycle(
                 glacier_after_days=90,
                 noncurrent_expire_days=30,

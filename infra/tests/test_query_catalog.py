@@ -34,10 +34,12 @@ ENVS = pytest.mark.parametrize("env", ENVIRONMENTS)
 DEV = (REPO / "envs" / "dev" / "config.toml").read_text()
 
 
-def _one(s: Synthesized, resource_type: str, path_tail: str) -> dict[str, Any]:
+def _one(
+    s: Synthesized, resource_type: str, path_tail: str, *, stack: str = "data"
+) -> dict[str, Any]:
     (body,) = (
         b
-        for b in s.resources(resource_type, "data").values()
+        for b in s.resources(resource_type, stack).values()
         if b["//"]["metadata"]["path"].endswith(path_tail)
     )
     return body
@@ -143,9 +145,9 @@ def test_results_bucket_is_encrypted_private_and_expires_results(
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     access = _one(s, "aws_s3_bucket_public_access_block", "query-results/public-access")
     assert access["block_public_acls"] is access["restrict_public_buckets"] is True
-    (lifecycle,) = _one(s, "aws_s3_bucket_lifecycle_configuration", "query-results/lifecycle")[
-        "rule"
-    ]
+    (lifecycle,) = _one(
+        s, "aws_s3_bucket_lifecycle_configuration", "query-results/rules", stack="retention"
+    )["rule"]
     assert lifecycle["expiration"] == [{"days": s.config.query_results_expire_days}]
     assert lifecycle["transition"] == []  # read back at once: never archived
 
@@ -263,11 +265,13 @@ def test_configured_expiry_reaches_each_lifecycle(tmp_path: Path) -> None:
     )
     rules = {
         body["//"]["metadata"]["path"]: body["rule"][0]
-        for body in stacks["data"]["resource"]["aws_s3_bucket_lifecycle_configuration"].values()
+        for body in stacks["retention"]["resource"][
+            "aws_s3_bucket_lifecycle_configuration"
+        ].values()
     }
-    assert rules["data/query-results/lifecycle"]["expiration"] == [{"days": 2}]
-    assert rules["data/raw/lifecycle"]["expiration"] == [{"days": 400}]
-    assert "expiration" not in rules["data/processed/lifecycle"]  # kept: nothing configured
+    assert rules["retention/query-results/rules"]["expiration"] == [{"days": 2}]
+    assert rules["retention/raw/rules"]["expiration"] == [{"days": 400}]
+    assert "expiration" not in rules["retention/processed/rules"]  # kept: nothing configured
 
 
 @pytest.mark.parametrize(

@@ -32,14 +32,14 @@ one_package=$(seconds ./pants package "${packages[@]}")
 cp "$target.bench-orig" "$target" && echo "# bench again $(date -u +%FT%TZ)" >> "$target"
 one=$(seconds ./pants run envs/local:deploy -- --no-sample-day)
 one_tf=$(terraform_seconds)
-applied=$(grep -cE "│ (data|network|pipeline|observability) +│ applied" "$log" || true)
+applied=$(grep -cE "│ (data|network|retention|pipeline|observability) +│ applied" "$log" || true)
 destroy=$(seconds ./pants run envs/local:destroy)
 destroy_tf=$(terraform_seconds)
 
 printf '%-58s %8s %10s\n' "measurement" "seconds" "terraform"
 printf '%-58s %8s %10s\n' "package all artifacts, no cache" "$cold_package" ""
 printf '%-58s %8s %10s\n' "package after a one-line change to notify" "$one_package" ""
-printf '%-58s %8s %10s\n' "full local deploy from nothing (4 stacks)" "$full" "$full_tf"
+printf '%-58s %8s %10s\n' "full local deploy from nothing (5 stacks)" "$full" "$full_tf"
 printf '%-58s %8s %10s\n' "redeploy, nothing changed" "$noop" ""
 printf '%-58s %8s %10s\n' "redeploy after a change to notify ($applied stack applied)" "$one" "$one_tf"
 printf '%-58s %8s %10s\n' "destroy" "$destroy" "$destroy_tf"

@@ -16,6 +16,7 @@ from testkit.synthetic import write_transactions
 
 import infra  # noqa: F401
 from infra.config import EnvironmentConfig, load_config
+from infra.exports import STACK_ORDER
 from tooling.deploy.environment import Outcome, run_environment
 from tooling.emulator import call_report
 from tooling.emulator import control as emulator
@@ -357,9 +358,11 @@ def test_a_forced_plan_finds_nothing_to_change(
         "plan", config, packages_dir=PACKAGES, synth_dir=synth, state_dir=state, force=True
     )
     assert [(r.stack, r.action) for r in planned.results] == [
-        (stack, "planned") for stack in ("data", "network", "pipeline", "observability")
+        (stack, "planned") for stack in STACK_ORDER
     ]
-    assert [(r.added, r.changed, r.destroyed) for r in planned.results] == [(0, 0, 0)] * 4
+    assert [(r.added, r.changed, r.destroyed) for r in planned.results] == [(0, 0, 0)] * len(
+        STACK_ORDER
+    )
 
 
 def test_destroy_leaves_nothing(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,8 @@ class Resource:
     name: str
     body: dict[str, Any]
     document: dict[str, Any]
+    # Every stack of the environment by name: what points at this resource from elsewhere.
+    stacks: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -97,10 +99,34 @@ class Resource:
         return parts[1] if len(parts) > 2 else parts[-1]
 
     def references(self, other_type: str) -> Iterator[dict[str, Any]]:
-        """Resources of ``other_type`` in the same stack that point at this one."""
+        """Resources of ``other_type`` that point at this one: in its own stack by its address,
+        in another stack through a Parameter Store value its stack exports from it (a bucket's
+        lifecycle rules in the retention stack read the data stack's bucket name)."""
         marker = f"${{{self.type}.{self.name}."
-        for body in self.document.get("resource", {}).get(other_type, {}).values():
-            if marker in json.dumps(body):
+        yield from _pointing_at(self.document, other_type, [marker])
+        exported = {
+            parameter.get("name")
+            for parameter in self.document.get("resource", {}).get("aws_ssm_parameter", {}).values()
+            if marker in str(parameter.get("value", ""))
+        }
+        for stack, document in self.stacks.items():
+            if stack != self.stack:
+                readers = [
+                    f"${{data.aws_ssm_parameter.{name}.value}}"
+                    for name, read in document.get("data", {}).get("aws_ssm_parameter", {}).items()
+                    if read.get("name") in exported
+                ]
+                yield from _pointing_at(document, other_type, readers)
+
+
+def _pointing_at(
+    document: dict[str, Any], resource_type: str, markers: list[str]
+) -> Iterator[dict[str, Any]]:
+    """The ``resource_type`` resources of ``document`` whose body holds one of ``markers``."""
+    if markers:
+        for body in document.get("resource", {}).get(resource_type, {}).values():
+            text = json.dumps(body)
+            if any(marker in text for marker in markers):
                 yield body
 
 
@@ -126,7 +152,7 @@ class CostModel:
         for stack, document in stacks.items():
             for resource_type, resources in document.get("resource", {}).items():
                 for name, body in resources.items():
-                    resource = Resource(stack, resource_type, name, body, document)
+                    resource = Resource(stack, resource_type, name, body, document, stacks)
                     if resource_type in FREE:
                         continue
                     pricer = PRICERS.get(resource_type)
@@ -330,7 +356,7 @@ def retention(stacks: dict[str, dict[str, Any]]) -> dict[str, float | None]:
     """Per bucket role that grows with the data, the days after which its lifecycle expires
     current objects (None: kept for ever, so the bucket grows every month)."""
     buckets = [
-        Resource(stack, "aws_s3_bucket", name, body, document)
+        Resource(stack, "aws_s3_bucket", name, body, document, stacks)
         for stack, document in stacks.items()
         for name, body in document.get("resource", {}).get("aws_s3_bucket", {}).items()
     ]

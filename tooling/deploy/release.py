@@ -1,6 +1,7 @@
 """Release what a stack adopted instead of destroying it: ``terraform state rm`` of the
 addresses the stack lists under ``"//"`` → ``released_on_destroy`` in its Terraform JSON (the
-data stack lists each adopted legacy bucket, its configuration and the data key), run by the
+data stack lists each adopted legacy bucket, its configuration and the data key; the retention
+stack, each one's lifecycle rules), run by the
 deploy's destroy before ``terraform destroy``. Terraform then forgets them; they stay in AWS as
 they are, their data untouched.
 

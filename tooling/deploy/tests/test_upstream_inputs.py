@@ -133,13 +133,15 @@ def test_the_real_stacks_read_upstream_values(tmp_path: Path) -> None:
         config, packages=placeholder_packages(tmp_path / "packages"), outdir=out, state_dir=tmp_path
     )
     inputs = stack_inputs(out, STACK_ORDER)
-    assert set(inputs) == {"pipeline", "observability"}  # data and network read nothing
+    assert set(inputs) == {"retention", "pipeline", "observability"}  # data, network: nothing
+    assert set(inputs["retention"]) == {"data"}
     assert "subnet_ids" in inputs["pipeline"]["network"]
     assert "data_key_arn" in inputs["pipeline"]["data"]
     assert set(inputs["observability"]) == {"data", "network", "pipeline"}
     assert stack_dependencies(out, STACK_ORDER) == {
         "data": set(),
         "network": set(),
+        "retention": {"data"},
         "pipeline": {"data", "network"},
         "observability": {"data", "network", "pipeline"},
     }
