@@ -1,7 +1,7 @@
 """Data: the KMS key, the raw/processed/quarantine/artifacts/query-results buckets (their
-lifecycle rules are the retention stack's), the metadata table and its backups, the alert topic, and the query catalog (Glue tables over the
-processed and quarantine buckets, the Athena workgroup). Changes rarely; holds everything
-stateful.
+lifecycle rules are the retention stack's), the metadata table and its backups, the alert
+topic, and the query catalog (Glue tables over the processed and quarantine buckets, the Athena
+workgroup). Changes rarely; holds everything stateful.
 
 Buckets the environment adopts (``[storage.existing_buckets]``) are released on destroy, never
 deleted: the stack lists them, with their configuration and the KMS key their objects are
