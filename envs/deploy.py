@@ -1,5 +1,6 @@
-"""Deploy, plan or destroy one environment: package, synthesize, then Terraform each stack in
-order, skipping stacks unchanged since the last successful deploy.
+"""Deploy, plan or destroy one environment: package and synthesize, then Terraform each stack
+in order, skipping stacks unchanged since the last successful deploy; the stacks that do not
+take the code apply while Pants builds it (tooling/deploy/staged_synth.py).
 
     ./pants run envs/<env>:deploy     ./pants run envs/<env>:plan     ./pants run envs/<env>:destroy
     (extra flags after --, e.g. ./pants run envs/dev:deploy -- --suffix alice --force)
@@ -158,7 +159,6 @@ def show_plan(stack: str, diff: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    timings: dict[str, float] = {}
     region = "its region"  # for an AWS error's message, once the config says
     try:
         config = load_config(config_path(args.env), suffix=args.suffix)
@@ -171,16 +171,17 @@ def main(argv: list[str] | None = None) -> int:
                 check_state_bucket(
                     config.state_bucket, config.region, command=f"envs/{args.env}:bootstrap"
                 )
-        step = time.perf_counter()
-        # A destroy needs no packages (tooling/deploy/environment.py): nothing is built.
-        packages_dir = args.packages or (
-            None if args.command == "destroy" else build_packages(config)
-        )
-        timings["package"] = time.perf_counter() - step
+        # Built while the stacks without code apply; a destroy needs none, so builds nothing
+        # (tooling/deploy/environment.py).
+        given = args.packages
         outcome: Outcome = run_environment(
             args.command,
             config,
-            packages_dir=packages_dir,
+            packages=(
+                None
+                if args.command == "destroy"
+                else (lambda: given) if given else (lambda: build_packages(config))
+            ),
             synth_dir=synth_dir(config.environment),
             state_dir=config.local_state_dir,
             force=args.force,
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             show_plan=show_plan if args.command == "plan" else None,
         )
     except DeployFailed as error:
-        console.print(results_table(error.results, timings, args.command))
+        console.print(results_table(error.results, {}, args.command))
         console.print(
             f"[red]{error.result.stack} failed[/red]; earlier stacks stay recorded, re-run to resume.\n{escape(error.result.error)}"
         )
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                 "(retried away or not); the first:[/yellow]"
             )
             console.print("\n".join(failed_calls[:5]), markup=False, highlight=False)
-    console.print(results_table(outcome.results, timings | outcome.timings, args.command))
+    console.print(results_table(outcome.results, outcome.timings, args.command))
     if outcome.sample_day is not None:
         print_sample_day(outcome.sample_day)
         if not outcome.sample_day.ok:

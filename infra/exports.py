@@ -27,6 +27,11 @@ class Stack(StrEnum):
 
 STACK_ORDER: tuple[Stack, ...] = tuple(Stack)
 
+# The stacks that take the built deployment packages (PipelineStack's ``packages``): the deploy
+# applies every other stack while Pants builds them (tooling/deploy/staged_synth.py), and checks
+# that they came out the same once the packages are in.
+PACKAGED_STACKS: tuple[Stack, ...] = (Stack.PIPELINE,)
+
 
 class StackExport(StrEnum):
     """A value a stack exports; the member's value is its name under the stack's path."""

@@ -92,7 +92,7 @@ def test_deploy_checks_the_version_before_it_synthesizes_anything(
         run_environment(
             "plan",
             config,
-            packages_dir=tmp_path / "packages",
+            packages=lambda: tmp_path / "packages",
             synth_dir=synth_dir,
             state_dir=tmp_path / "state",
         )

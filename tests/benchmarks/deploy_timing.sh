@@ -64,7 +64,7 @@ if command -v cdktf > /dev/null; then
 fi
 
 if [[ -n "$stock_full" ]]; then
-  printf '%-58s %8s\n' "stock: cdktf deploy '*' from nothing (same 4 stacks)" "$stock_full"
+  printf '%-58s %8s\n' "stock: cdktf deploy '*' from nothing (same 5 stacks)" "$stock_full"
   printf '%-58s %8s\n' "stock: cdktf deploy '*' after a change to notify" "$stock_one"
   echo "stock / ours: full $(python3 -c "print(f'{$stock_full / $full:.1f}x')"), one-service $(python3 -c "print(f'{$stock_one / max($one, 1):.1f}x')")"
 else

@@ -44,7 +44,7 @@ def local(
 def deployed(local: tuple[EnvironmentConfig, Path, Path]) -> Outcome:
     config, synth, state = local
     return run_environment(
-        "deploy", config, packages_dir=PACKAGES, synth_dir=synth, state_dir=state
+        "deploy", config, packages=lambda: PACKAGES, synth_dir=synth, state_dir=state
     )
 
 
@@ -339,7 +339,12 @@ def test_redeploy_without_changes_applies_nothing(
 ) -> None:
     config, synth, state = local
     again = run_environment(
-        "deploy", config, packages_dir=PACKAGES, synth_dir=synth, state_dir=state, sample_day=False
+        "deploy",
+        config,
+        packages=lambda: PACKAGES,
+        synth_dir=synth,
+        state_dir=state,
+        sample_day=False,
     )
     assert [r.action for r in again.results] == ["unchanged"] * len(STACK_ORDER)
 
@@ -352,7 +357,7 @@ def test_a_forced_plan_finds_nothing_to_change(
     here as a change planned at every deploy."""
     config, synth, state = local
     planned = run_environment(
-        "plan", config, packages_dir=PACKAGES, synth_dir=synth, state_dir=state, force=True
+        "plan", config, packages=lambda: PACKAGES, synth_dir=synth, state_dir=state, force=True
     )
     assert [(r.stack, r.action) for r in planned.results] == [
         (stack, "planned") for stack in STACK_ORDER
@@ -369,7 +374,7 @@ def test_destroy_leaves_nothing(
     destroyed = run_environment(
         "destroy",
         config,
-        packages_dir=PACKAGES,
+        packages=None,
         synth_dir=synth,
         state_dir=state,
         stop_emulator=False,

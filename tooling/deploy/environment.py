@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.app import synthesize_environment
 from infra.config import EnvironmentConfig
-from infra.exports import STACK_ORDER
-from infra.stacks.pipeline_stack import Packages, placeholder_packages
+from infra.exports import PACKAGED_STACKS, STACK_ORDER, Stack
+from infra.stacks.pipeline_stack import placeholder_packages
 from tooling.deploy.orchestrator import (
     DeployFailed,
     Progress,
@@ -19,9 +21,9 @@ from tooling.deploy.orchestrator import (
     deploy_stacks,
     destroy_stacks,
 )
-from tooling.deploy.packaging import layer_zip
 from tooling.deploy.record import DeployRecord, FileRecord, S3Record
 from tooling.deploy.sample_day import SampleDayReport, run_sample_day
+from tooling.deploy.staged_synth import StagedSynth
 from tooling.deploy.terraform import Terraform
 
 
@@ -44,7 +46,7 @@ def run_environment(
     command: str,
     config: EnvironmentConfig,
     *,
-    packages_dir: Path | None,
+    packages: Callable[[], Path] | None,
     synth_dir: Path,
     state_dir: Path,
     force: bool = False,
@@ -55,10 +57,11 @@ def run_environment(
 ) -> Outcome:
     """``command`` is deploy, plan or destroy. Raises DeployFailed with what was done.
 
-    ``packages_dir`` holds the built packages; a destroy needs none (None): Terraform destroys
-    what its state holds, whatever the code, so it synthesizes with placeholder zips and
-    builds nothing."""
-    if packages_dir is None and command != "destroy":
+    ``packages()`` builds the packages and returns their directory; it runs on a thread of its
+    own while the stacks that do not take the code are applied (tooling/deploy/staged_synth.py).
+    A destroy needs none (None): Terraform destroys what its state holds, whatever the code,
+    so it synthesizes with placeholder zips and builds nothing."""
+    if packages is None and command != "destroy":
         raise ValueError(f"{command} needs the built packages: only a destroy can do without")
     outcome = Outcome()
     state_dir = state_dir.resolve()
@@ -78,33 +81,22 @@ def run_environment(
             (state_dir / "deploy-record.json").unlink(missing_ok=True)
         config = dataclasses.replace(config, aws_endpoint=outcome.endpoint)
 
-    step = time.perf_counter()
-    synthesize_environment(
-        config,
-        packages=(
-            Packages.from_dir(packages_dir, layer=layer_zip(config))
-            if packages_dir is not None
-            else placeholder_packages(state_dir / "placeholder-packages")
-        ),
-        outdir=synth_dir.resolve(),
-        state_dir=state_dir,
-    )
-    outcome.timings["synth"] = time.perf_counter() - step
-
     record = record_for(config, state_dir)
-    step = time.perf_counter()
     try:
         if command == "destroy":
-            outcome.results = destroy_stacks(
-                synth_dir, STACK_ORDER, terraform=terraform, record=record, progress=progress
+            outcome.results = _destroy(
+                config, synth_dir, state_dir, terraform, record, outcome, progress
             )
-        else:
-            outcome.results = deploy_stacks(
+        elif packages is not None:  # always: checked above, before the emulator started
+            outcome.results = _deploy(
+                command,
+                config,
+                packages,
                 synth_dir,
-                STACK_ORDER,
-                terraform=terraform,
-                record=record,
-                apply=command == "deploy",
+                state_dir,
+                terraform,
+                record,
+                outcome,
                 force=force,
                 progress=progress,
                 show_plan=show_plan,
@@ -115,8 +107,90 @@ def run_environment(
         raise
     if command == "destroy" and config.is_emulated and stop_emulator:
         emulator.stop(state_dir)
-    outcome.timings["terraform"] = time.perf_counter() - step
     if command == "deploy" and sample_day and outcome.endpoint:
         outcome.sample_day = run_sample_day(outcome.endpoint, config)
         outcome.timings["sample day"] = outcome.sample_day.seconds
     return outcome
+
+
+def _destroy(
+    config: EnvironmentConfig,
+    synth_dir: Path,
+    state_dir: Path,
+    terraform: Terraform,
+    record: DeployRecord,
+    outcome: Outcome,
+    progress: Progress,
+) -> list[StackResult]:
+    step = time.perf_counter()
+    synthesize_environment(
+        config,
+        packages=placeholder_packages(state_dir / "placeholder-packages"),
+        outdir=synth_dir.resolve(),
+        state_dir=state_dir,
+    )
+    outcome.timings["synth"] = time.perf_counter() - step
+    step = time.perf_counter()
+    try:
+        return destroy_stacks(
+            synth_dir, STACK_ORDER, terraform=terraform, record=record, progress=progress
+        )
+    finally:
+        outcome.timings["terraform"] = time.perf_counter() - step
+
+
+def _deploy(
+    command: str,
+    config: EnvironmentConfig,
+    packages: Callable[[], Path],
+    synth_dir: Path,
+    state_dir: Path,
+    terraform: Terraform,
+    record: DeployRecord,
+    outcome: Outcome,
+    *,
+    force: bool,
+    progress: Progress,
+    show_plan: Progress | None,
+) -> list[StackResult]:
+    """Build the packages on a thread of their own while the stacks that do not take them
+    are synthesized with placeholders and applied; the packaged stacks wait for them in their
+    turn (tooling/deploy/staged_synth.py)."""
+    staged = StagedSynth(config, synth_dir, state_dir)
+
+    def build() -> Path:
+        step = time.perf_counter()
+        try:
+            return packages()
+        finally:
+            outcome.timings["package"] = time.perf_counter() - step
+
+    def with_packages(built: Future[Path]) -> None:
+        if not built.done():
+            progress(Stack.PIPELINE, "waiting for its packages (Pants is building them)")
+        directory = built.result()
+        step = time.perf_counter()
+        staged.with_packages(directory)
+        outcome.timings["synth with packages"] = time.perf_counter() - step
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="package") as builder:
+        built = builder.submit(build)
+        step = time.perf_counter()
+        staged.without_packages()
+        outcome.timings["synth"] = time.perf_counter() - step
+        step = time.perf_counter()
+        try:
+            return deploy_stacks(
+                synth_dir,
+                STACK_ORDER,
+                terraform=terraform,
+                record=record,
+                apply=command == "deploy",
+                force=force,
+                progress=progress,
+                show_plan=show_plan,
+                layout_dir=staged.placeholders,
+                prepare={stack: lambda: with_packages(built) for stack in PACKAGED_STACKS},
+            )
+        finally:
+            outcome.timings["terraform"] = time.perf_counter() - step

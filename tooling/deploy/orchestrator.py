@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,8 @@ def deploy_stacks(
     parallelism: int = DEFAULT_PARALLELISM,
     progress: Progress = lambda stack, message: None,
     show_plan: Progress | None = None,
+    layout_dir: Path | None = None,
+    prepare: Mapping[str, Callable[[], None]] | None = None,
 ) -> list[StackResult]:
     """Plan (and apply) each stack that is not up to date: its fingerprint differs from its
     last successful apply, or a value it reads from an upstream stack through SSM (a key ARN,
@@ -146,14 +148,27 @@ def deploy_stacks(
 
     Planning only (``apply=False``), a stack that reads from an upstream stack not deployed
     yet cannot be planned (its SSM parameters do not exist): it is reported ``waiting``.
-    ``show_plan(stack, diff)`` receives each plan's diff."""
-    reads_of = stack_inputs(synth_dir, stacks)
+    ``show_plan(stack, diff)`` receives each plan's diff.
+
+    ``layout_dir``: the synthesized app to read who reads whom from, when ``synth_dir`` does
+    not hold every stack yet; ``prepare[stack]()`` runs in the stack's turn, before its
+    fingerprint is taken (the pipeline's: the packages built meanwhile, synthesized into
+    ``synth_dir``, tooling/deploy/staged_synth.py); if it raises, the stack fails with its
+    message."""
+    layout_dir = layout_dir or synth_dir
+    reads_of = stack_inputs(layout_dir, stacks)
     known: dict[str, Any] = dict(record.load())
     pending: set[str] = set()  # planning only: stacks whose exported values may yet change
     lock = threading.Lock()  # known, pending and the record, shared by the stacks' threads
 
     def deploy_one(stack: str) -> StackResult:
         stack_dir = synth_dir / "stacks" / stack
+        if prepare and stack in prepare:
+            started = time.perf_counter()
+            try:
+                prepare[stack]()
+            except (RuntimeError, ValueError, OSError) as error:
+                return StackResult(stack, "failed", time.perf_counter() - started, error=str(error))
         fingerprint = stack_fingerprint(stack_dir)
         reads = reads_of.get(stack, {})
         with lock:  # every stack it reads from is done: their entries are final
@@ -225,7 +240,7 @@ def deploy_stacks(
 
     ran = run_in_dependency_order(
         stacks,
-        stack_dependencies(synth_dir, stacks),
+        stack_dependencies(layout_dir, stacks),
         deploy_one,
         workers=parallelism,
         stop_when=lambda result: result.action == "failed",

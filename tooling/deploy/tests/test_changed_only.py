@@ -176,6 +176,36 @@ def test_only_a_destroy_goes_without_packages(tmp_path: Path) -> None:
     config = load_config(Path(__file__).resolve().parents[3] / "envs" / "dev" / "config.toml")
     for command in ("deploy", "plan"):
         with pytest.raises(ValueError, match=f"{command} needs the built packages"):
-            run_environment(
-                command, config, packages_dir=None, synth_dir=tmp_path, state_dir=tmp_path
-            )
+            run_environment(command, config, packages=None, synth_dir=tmp_path, state_dir=tmp_path)
+
+
+def test_a_stack_is_fingerprinted_after_its_preparation(tmp_path: Path) -> None:
+    """The pipeline's packages are built and synthesized in its turn (staged_synth.py): the
+    fingerprint recorded is that of what was prepared, and its upstream stacks had applied."""
+    synth, record = _synth(tmp_path / "synth"), FileRecord(tmp_path / "record.json")
+    terraform = FakeTerraform()
+    seen: list[list[str]] = []
+
+    def land_the_packages() -> None:
+        seen.append(terraform.applied())
+        _synth(tmp_path / "synth", transform_hash="BUILT")
+
+    deploy_stacks(synth, STACKS, terraform=terraform, record=record, prepare={"pipeline": land_the_packages})  # type: ignore[arg-type]
+    assert len(seen) == 1 and set(seen[0]) == {"data", "network"}
+    again = FakeTerraform()
+    deploy_stacks(synth, STACKS, terraform=again, record=record)  # type: ignore[arg-type]
+    assert again.applied() == []  # the record holds the fingerprint of the built synth
+
+
+def test_a_failed_preparation_fails_its_stack_and_runs_nothing_after(tmp_path: Path) -> None:
+    synth, record = _synth(tmp_path / "synth"), FileRecord(tmp_path / "record.json")
+    terraform = FakeTerraform()
+
+    def packaging_fails() -> None:
+        raise RuntimeError("`./pants package` failed: SyntaxError in notify/messages.py")
+
+    with pytest.raises(DeployFailed, match="stack pipeline failed: `./pants package` failed"):
+        deploy_stacks(synth, STACKS, terraform=terraform, record=record, prepare={"pipeline": packaging_fails})  # type: ignore[arg-type]
+    assert sorted(terraform.applied()) == ["data", "network"]
+    assert ("pipeline", "init") not in terraform.calls
+    assert set(record.load()) == {"data", "network"}
