@@ -4,6 +4,7 @@ environment is local, synth, the stacks in order (changed-only), and the local s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,8 +13,7 @@ from pathlib import Path
 
 from infra.app import synthesize_environment
 from infra.config import EnvironmentConfig
-from infra.exports import PACKAGED_STACKS, STACK_ORDER, Stack
-from infra.stacks.pipeline_stack import placeholder_packages
+from infra.exports import PACKAGED_STACKS, STACK_ORDER
 from tooling.deploy.orchestrator import (
     DeployFailed,
     Progress,
@@ -23,7 +23,7 @@ from tooling.deploy.orchestrator import (
 )
 from tooling.deploy.record import DeployRecord, FileRecord, S3Record
 from tooling.deploy.sample_day import SampleDayReport, run_sample_day
-from tooling.deploy.staged_synth import StagedSynth
+from tooling.deploy.staged_synth import StagedSynth, placeholders
 from tooling.deploy.terraform import Terraform
 
 
@@ -125,7 +125,7 @@ def _destroy(
     step = time.perf_counter()
     synthesize_environment(
         config,
-        packages=placeholder_packages(state_dir / "placeholder-packages"),
+        packages=placeholders(state_dir),
         outdir=synth_dir.resolve(),
         state_dir=state_dir,
     )
@@ -154,8 +154,9 @@ def _deploy(
     show_plan: Progress | None,
 ) -> list[StackResult]:
     """Build the packages on a thread of their own while the stacks that do not take them
-    are synthesized with placeholders and applied; the packaged stacks wait for them in their
-    turn (tooling/deploy/staged_synth.py)."""
+    are synthesized with placeholders and applied; the app is synthesized with the packages as
+    soon as they are built, and the packaged stacks wait for that in their turn
+    (tooling/deploy/staged_synth.py)."""
     staged = StagedSynth(config, synth_dir, state_dir)
 
     def build() -> Path:
@@ -165,19 +166,25 @@ def _deploy(
         finally:
             outcome.timings["package"] = time.perf_counter() - step
 
-    def with_packages(built: Future[Path]) -> None:
-        if not built.done():
-            progress(Stack.PIPELINE, "waiting for its packages (Pants is building them)")
+    def synthesize_with(built: Future[Path]) -> None:
         directory = built.result()
         step = time.perf_counter()
         staged.with_packages(directory)
         outcome.timings["synth with packages"] = time.perf_counter() - step
+
+    def wait_for_packages(landed: Future[None], stack: str) -> None:
+        if not landed.done():
+            progress(stack, "waiting for its packages (Pants is building them)")
+        landed.result()
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="package") as builder:
         built = builder.submit(build)
         step = time.perf_counter()
         staged.without_packages()
         outcome.timings["synth"] = time.perf_counter() - step
+        # Once, as soon as the build is done (after the placeholder synth: one synth at a
+        # time), whichever packaged stack's turn comes first.
+        landed = builder.submit(synthesize_with, built)
         step = time.perf_counter()
         try:
             return deploy_stacks(
@@ -190,7 +197,10 @@ def _deploy(
                 progress=progress,
                 show_plan=show_plan,
                 layout_dir=staged.placeholders,
-                prepare={stack: lambda: with_packages(built) for stack in PACKAGED_STACKS},
+                prepare={
+                    stack: functools.partial(wait_for_packages, landed, stack)
+                    for stack in PACKAGED_STACKS
+                },
             )
         finally:
             outcome.timings["terraform"] = time.perf_counter() - step

@@ -49,9 +49,7 @@ class StagedSynth:
         """Synthesize with placeholder zips; move every stack but the packaged ones into the
         synth directory, with the manifest. The placeholder synth stays whole in the staging
         directory: the deploy reads the stacks' layout (who reads whom) from it."""
-        self._synthesize(
-            placeholder_packages(self.state_dir / "placeholder-packages"), self.placeholders
-        )
+        self._synthesize(placeholders(self.state_dir), self.placeholders)
         for stack in STACK_ORDER:
             if stack not in PACKAGED_STACKS:
                 _land(stack_dir(self.placeholders, stack), stack_dir(self.synth_dir, stack))
@@ -94,6 +92,12 @@ class StagedSynth:
         synthesize_environment(
             self.config, packages=packages, outdir=outdir, state_dir=self.state_dir
         )
+
+
+def placeholders(state_dir: Path) -> Packages:
+    """Stand-in zips, kept under the state directory: for the first synth of a deploy, and
+    for a destroy, which needs no code."""
+    return placeholder_packages(state_dir / "placeholder-packages")
 
 
 def _land(source: Path, target: Path, *, move: bool = False) -> None:
